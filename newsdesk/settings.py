@@ -1,0 +1,165 @@
+"""Django settings for newsdesk, read from NEWSDESK_* environment variables.
+
+Every setting is documented in docs/settings.md (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from newsdesk.conf import (
+    cache_from_url,
+    database_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(env_str("NEWSDESK_DATA_DIR", str(BASE_DIR.parent / "var"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    key = env_str("NEWSDESK_SECRET_KEY", "")
+    if key:
+        return key
+    # A per-installation key kept beside the data, so sessions survive restarts
+    # without anyone having to invent one for a demo.
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("NEWSDESK_DEBUG", False)
+ALLOWED_HOSTS = env_list("NEWSDESK_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("NEWSDESK_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
+    "django.contrib.humanize",
+    "django_tasks",
+    "django_tasks_db",
+    "newsdesk.news",
+    "newsdesk.engagement",
+    "newsdesk.discovery",
+    "newsdesk.ingest",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "newsdesk.urls"
+WSGI_APPLICATION = "newsdesk.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "newsdesk.news.context_processors.site",
+            ],
+        },
+    }
+]
+
+DATABASES = {
+    "default": database_from_url(
+        env_str("NEWSDESK_DATABASE_URL", ""),
+        sqlite_default=str(DATA_DIR / "newsdesk.sqlite3"),
+    )
+}
+CACHES = {
+    "default": cache_from_url(
+        env_str("NEWSDESK_CACHE_URL", ""), file_default=str(DATA_DIR / "cache")
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = DATA_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# Without collectstatic (tests, runserver) WhiteNoise serves from the finders.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = env_bool("NEWSDESK_SSL_REDIRECT", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT
+
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("NEWSDESK_LOG_LEVEL", "WARNING")},
+}
+
+# --- newsdesk -----------------------------------------------------------------
+NEWSDESK_SITE_NAME = env_str("NEWSDESK_SITE_NAME", "newsdesk")
+NEWSDESK_SITE_URL = env_str("NEWSDESK_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+NEWSDESK_SITE_DESCRIPTION = env_str(
+    "NEWSDESK_SITE_DESCRIPTION", "News, honestly counted and sensibly related."
+)
+NEWSDESK_PAGE_SIZE = env_int("NEWSDESK_PAGE_SIZE", 20, minimum=1, maximum=200)
+NEWSDESK_BLOCK_SIZE = env_int("NEWSDESK_BLOCK_SIZE", 5, minimum=1, maximum=50)
+NEWSDESK_SEARCH_BACKEND = env_str("NEWSDESK_SEARCH_BACKEND", "")
+# Dotted paths of the list providers behind the article page blocks; "" = built-in.
+NEWSDESK_RELATED_PROVIDER = env_str("NEWSDESK_RELATED_PROVIDER", "")
+NEWSDESK_MOST_READ_PROVIDER = env_str("NEWSDESK_MOST_READ_PROVIDER", "")
+NEWSDESK_RECOMMENDED_PROVIDER = env_str("NEWSDESK_RECOMMENDED_PROVIDER", "")
