@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(
+    os.environ.get("NEWSDESK_SHARED_DATA", REPO.parent / "shared" / "data")
+).resolve()
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    """The research data sets (../shared/data); they are never bundled with newsdesk."""
+
+    def get(name: str) -> Path:
+        path = SHARED_DATA / name
+        if not path.exists():
+            pytest.skip(
+                f"{path} is absent: put the shared data sets there or set "
+                "NEWSDESK_SHARED_DATA to their folder"
+            )
+        return path
+
+    return get
