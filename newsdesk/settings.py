@@ -116,15 +116,19 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
+        # Hashed, compressed, cached-forever files once `collectstatic` has run
+        # (make demo, deployments); plain names straight from the source tree
+        # before that (tests, a fresh checkout).
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
+        if (STATIC_ROOT / "staticfiles.json").exists() and not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-# Without collectstatic (tests, runserver) WhiteNoise serves from the finders.
+# Without collectstatic WhiteNoise serves straight from the app folders.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
@@ -163,3 +167,5 @@ NEWSDESK_SEARCH_BACKEND = env_str("NEWSDESK_SEARCH_BACKEND", "")
 NEWSDESK_RELATED_PROVIDER = env_str("NEWSDESK_RELATED_PROVIDER", "")
 NEWSDESK_MOST_READ_PROVIDER = env_str("NEWSDESK_MOST_READ_PROVIDER", "")
 NEWSDESK_RECOMMENDED_PROVIDER = env_str("NEWSDESK_RECOMMENDED_PROVIDER", "")
+# Callables (request, article) -> dict adding context to the article page.
+NEWSDESK_ARTICLE_EXTRAS = env_list("NEWSDESK_ARTICLE_EXTRAS", [])

@@ -1,6 +1,14 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+
+from newsdesk.news import views as news_views
 
 urlpatterns = [
+    path("robots.txt", news_views.robots_txt, name="robots"),
     path("admin/", admin.site.urls),
+    # Reader pages last: the category catch-all must not shadow anything above.
+    path("", include("newsdesk.news.urls")),
 ]
+
+handler404 = "newsdesk.news.views.error_404"
+handler500 = "newsdesk.news.views.error_500"

@@ -1,0 +1,267 @@
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from newsdesk.news.sanitize import clean_html, html_to_text
+
+# Top-level URL segments that belong to the site itself, never to a category.
+RESERVED_SLUGS = frozenset(
+    {
+        "admin", "api", "news", "tag", "tags", "search", "static", "media", "feeds",
+        "feed", "sitemap.xml", "sitemaps", "robots.txt", "about", "reader", "beacon",
+        "engagement", "discovery", "ingest", "favicon.ico", "rss", "atom",
+    }
+)  # fmt: skip
+
+
+class Category(models.Model):
+    """A section of the site; categories nest to any depth (/business/markets/)."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    # Denormalized by actions.do_save_category so that pages resolve a category and
+    # its ancestors with one indexed query, whatever the depth.
+    path = models.CharField(max_length=500, unique=True, editable=False)
+    root = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Lower numbers come first in menus."
+    )
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parent", "slug"], name="category_unique_slug_per_parent"
+            ),
+            models.UniqueConstraint(
+                fields=["slug"],
+                condition=Q(parent__isnull=True),
+                name="category_unique_top_level_slug",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.path.replace("/", " › ") if self.path else self.name
+
+    def clean(self) -> None:
+        if self.parent_id is None and self.slug in RESERVED_SLUGS:
+            raise ValidationError(
+                {"slug": f"“{self.slug}” is used by the site itself; choose another."}
+            )
+        node = self.parent
+        while node is not None:
+            if self.pk and node.pk == self.pk:
+                raise ValidationError({"parent": "A category cannot be inside itself."})
+            node = node.parent
+
+    def get_absolute_url(self) -> str:
+        return reverse("news:category", kwargs={"path": self.path})
+
+    @property
+    def ancestor_paths(self) -> list[str]:
+        parts = self.path.split("/")
+        return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=150, unique=True)
+    slug = models.SlugField(max_length=160, unique=True, allow_unicode=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("news:tag", kwargs={"slug": self.slug})
+
+
+class Source(models.Model):
+    """A provider of content: a wire agency, a feed, the newsroom itself."""
+
+    class Indexing(models.TextChoices):
+        INDEX = "index", _("Index (original content)")
+        NOINDEX = "noindex", _("No index (republished copy)")
+
+    name = models.CharField(max_length=200, unique=True)
+    url = models.URLField(blank=True)
+    credit = models.CharField(
+        max_length=100, blank=True, help_text="Short credit shown on articles, e.g. AP."
+    )
+    licence = models.CharField(max_length=200, blank=True)
+    licence_url = models.URLField(blank=True)
+    attribution = models.TextField(
+        blank=True, help_text="Attribution text shown with every article of this source."
+    )
+    indexing = models.CharField(
+        max_length=10, choices=Indexing.choices, default=Indexing.INDEX
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_credit(self) -> str:
+        return self.credit or self.name
+
+
+class ArticleQuerySet(models.QuerySet):
+    def live(self, now=None):
+        """Visible to readers: published, or scheduled with its time reached.
+
+        Scheduled articles need no cron: they are live from `published_at` on.
+        """
+        now = now or timezone.now()
+        return self.filter(
+            status__in=[Article.Status.PUBLISHED, Article.Status.SCHEDULED],
+            published_at__lte=now,
+        )
+
+
+class Article(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SCHEDULED = "scheduled", _("Scheduled")
+        PUBLISHED = "published", _("Published")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    headline = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=200, allow_unicode=True)
+    standfirst = models.TextField(blank=True, help_text="One or two sentences.")
+    body = models.TextField(blank=True, help_text="HTML; sanitized on save.")
+    body_text = models.TextField(blank=True, editable=False)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="articles")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="articles")
+    byline = models.CharField(max_length=200, blank=True)
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.PROTECT, related_name="articles"
+    )
+    credit = models.CharField(
+        max_length=100, blank=True, help_text="Overrides the source's credit, e.g. AP."
+    )
+    dateline = models.CharField(max_length=100, blank=True, help_text="e.g. BEIJING")
+    original_url = models.URLField(max_length=1000, blank=True)
+    original_published_at = models.DateTimeField(null=True, blank=True)
+    external_id = models.CharField(
+        max_length=500, blank=True, help_text="The source's own id (GUID) of the item."
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    published_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the site publishes it (UTC)."
+    )
+    updated_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last editorial update shown to readers."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    modified_at = models.DateTimeField(auto_now=True)
+    featured = models.BooleanField(default=False, help_text="Lead story on the home page.")
+    noindex = models.BooleanField(
+        default=False, help_text="Ask search engines not to index (republished copy)."
+    )
+    lead_image = models.ImageField(
+        upload_to="lead/%Y/%m/",
+        null=True,
+        blank=True,
+        width_field="lead_image_width",
+        height_field="lead_image_height",
+    )
+    lead_image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    lead_image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    lead_image_alt = models.CharField(max_length=300, blank=True)
+    lead_image_caption = models.CharField(max_length=500, blank=True)
+    lead_image_credit = models.CharField(max_length=200, blank=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        permissions = [("publish_article", "Can publish, schedule and withdraw articles")]
+        indexes = [
+            models.Index(fields=["status", "-published_at"], name="article_status_pub"),
+            models.Index(
+                fields=["category", "status", "-published_at"], name="article_cat_pub"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~Q(external_id=""),
+                name="article_unique_source_external_id",
+            ),
+            models.CheckConstraint(
+                condition=Q(lead_image="") | Q(lead_image__isnull=True) | ~Q(lead_image_alt=""),
+                name="article_lead_image_needs_alt",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.headline
+
+    def clean(self) -> None:
+        if self.lead_image and not self.lead_image_alt.strip():
+            raise ValidationError(
+                {"lead_image_alt": "Describe the image for readers who cannot see it."}
+            )
+        if self.status == self.Status.SCHEDULED and not self.published_at:
+            raise ValidationError(
+                {"published_at": "A scheduled article needs a publication time."}
+            )
+
+    def save(self, *args, **kwargs):
+        # Sanitizing here, not in a form, so that no save path (admin, ingest,
+        # shell, fixtures) can store unsafe HTML.
+        self.body = clean_html(self.body)
+        self.body_text = html_to_text(self.body)
+        if kwargs.get("update_fields") is not None and "body" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "body_text"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("news:article", kwargs={"pk": self.pk, "slug": self.slug})
+
+    def is_live(self, now=None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.status in (self.Status.PUBLISHED, self.Status.SCHEDULED)
+            and self.published_at is not None
+            and self.published_at <= now
+        )
+
+    @property
+    def display_credit(self) -> str:
+        if self.credit:
+            return self.credit
+        return self.source.display_credit if self.source_id else ""
+
+    @property
+    def was_updated(self) -> bool:
+        """Updated noticeably after publication (not just typo fixes at publish)."""
+        return bool(
+            self.updated_at
+            and self.published_at
+            and (self.updated_at - self.published_at).total_seconds() > 300
+        )
