@@ -169,3 +169,9 @@ NEWSDESK_MOST_READ_PROVIDER = env_str("NEWSDESK_MOST_READ_PROVIDER", "")
 NEWSDESK_RECOMMENDED_PROVIDER = env_str("NEWSDESK_RECOMMENDED_PROVIDER", "")
 # Callables (request, article) -> dict adding context to the article page.
 NEWSDESK_ARTICLE_EXTRAS = env_list("NEWSDESK_ARTICLE_EXTRAS", [])
+
+# --- engagement (views, reactions, most read) ----------------------------------
+
+# --- discovery (related, duplicates, recommendations) ----------------------------
+
+# --- ingest and syndication -------------------------------------------------------

@@ -6,6 +6,10 @@ from newsdesk.news import views as news_views
 urlpatterns = [
     path("robots.txt", news_views.robots_txt, name="robots"),
     path("admin/", admin.site.urls),
+    path("", include("newsdesk.news.syndication_urls")),
+    path("", include("newsdesk.engagement.urls")),
+    path("", include("newsdesk.discovery.urls")),
+    path("", include("newsdesk.ingest.urls")),
     # Reader pages last: the category catch-all must not shadow anything above.
     path("", include("newsdesk.news.urls")),
 ]
