@@ -175,3 +175,28 @@ NEWSDESK_ARTICLE_EXTRAS = env_list("NEWSDESK_ARTICLE_EXTRAS", [])
 # --- discovery (related, duplicates, recommendations) ----------------------------
 
 # --- ingest and syndication -------------------------------------------------------
+# Fetching feeds (docs/ingest.md). Private and loopback addresses are refused
+# unless allowed: a feed URL must never reach the site's own network (SSRF).
+NEWSDESK_INGEST_ALLOW_PRIVATE = env_bool("NEWSDESK_INGEST_ALLOW_PRIVATE", False)
+NEWSDESK_INGEST_TIMEOUT = env_float("NEWSDESK_INGEST_TIMEOUT", 20.0, minimum=1.0)
+NEWSDESK_INGEST_MAX_BYTES = env_int(
+    "NEWSDESK_INGEST_MAX_BYTES", 20 * 1024 * 1024, minimum=1024, maximum=2**31
+)
+NEWSDESK_INGEST_MAX_REDIRECTS = env_int(
+    "NEWSDESK_INGEST_MAX_REDIRECTS", 3, minimum=0, maximum=10
+)
+# Seconds between two requests to the same host, across all feeds.
+NEWSDESK_INGEST_HOST_INTERVAL = env_float("NEWSDESK_INGEST_HOST_INTERVAL", 2.0)
+NEWSDESK_INGEST_USER_AGENT = env_str(
+    "NEWSDESK_INGEST_USER_AGENT",
+    "newsdesk-ingest/0.1 (+https://github.com/newsdesk; feed reader)",
+)
+# Dotted path of a near-duplicate index factory; "" = discovery's MinHash index
+# when installed, "none" = off.
+NEWSDESK_INGEST_DUPLICATES = env_str("NEWSDESK_INGEST_DUPLICATES", "")
+# Where robots.txt points crawlers; the sitemap index is served there.
+NEWSDESK_SITEMAP_PATH = env_str("NEWSDESK_SITEMAP_PATH", "/sitemap.xml")
+# Publisher logo for structured data; "" = a logo drawn from the site name.
+NEWSDESK_PUBLISHER_LOGO_URL = env_str("NEWSDESK_PUBLISHER_LOGO_URL", "")
+NEWSDESK_FEED_SIZE = env_int("NEWSDESK_FEED_SIZE", 30, minimum=1, maximum=500)
+NEWSDESK_API_PAGE_SIZE = env_int("NEWSDESK_API_PAGE_SIZE", 20, minimum=1, maximum=100)
