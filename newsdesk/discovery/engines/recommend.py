@@ -1,0 +1,583 @@
+"""Personal recommendations: pure Python + numpy, no Django.
+
+Public API
+----------
+- `Article(id, category=None, published_at=None, group=None, title="", text="",
+  vector=None, withdrawn=False)`: one article. `group` is its duplicate group or
+  story; `vector` is an optional ready-made content vector (e.g. from the related
+  engine), otherwise one is built from `title` + `text` by the `VectorSource`.
+- `Read(article_id, at)`: one entry of a reader's history (oldest first).
+- `RecommendationEngine(config=RecommendConfig(), vectors=None)` keeps aggregate,
+  anonymous state only and is updated incrementally, one event at a time:
+  - `add_article(article)` (also replaces one), `withdraw(article_id)`;
+  - `record_view(article_id, at, history=())`: a reader opened an article; `history`
+    is what that reader had read before (feeds "readers of X also read Y");
+  - `record_impression(article_ids, at)`: articles were shown in a list (exposure,
+    the denominator of click-through); optional, popularity falls back to recent
+    view counts when no impressions are recorded;
+  - `observe_history(article_ids)`: backfill co-reading from an old history without
+    counting it as recent popularity.
+- `engine.recommend(history, now, limit=6, current=None, exclude=())` returns a list
+  of `Recommendation(article_id, score, reason)`, `reason` being a `Reason(kind,
+  text, article_id)` such as "Because you read ..." or "Trending in Sport".
+  `exclude` takes ids the caller knows to hide (duplicate-group siblings of the
+  current article, say); already-read, current, withdrawn articles and siblings
+  (same `group`) of read or current ones are excluded by the engine itself.
+- `engine.score(candidate_ids, history, now)` scores given candidates without
+  excluding or diversifying (for reranking and offline evaluation).
+
+Per-reader history is an input, never stored here: the caller owns it (capped,
+expiring, clearable), so forgetting a reader is deleting their rows there.
+
+Scoring (natural-log scale, so terms add like log-odds):
+  log(time-decayed click-through, Beta-smoothed toward its category's, which is
+  smoothed toward the site's) + content affinity (cosine of the article's vector to
+  the reader's profile) + category affinity (log lift of the reader's category share
+  over the site's) + co-reading (mean log lift of "read X, then read Y") + freshness
+  (exponential in age). Terms whose inputs are missing (no text, no category, no
+  co-reads) contribute 0, so sparse metadata degrades to popularity, not to noise.
+Times are seconds since the epoch (UTC) or timezone-aware datetimes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from .recommend_vectors import HashingTfidf, VectorSource
+
+ArticleId = Hashable
+Time = float | datetime
+
+
+def _ts(value: Time) -> float:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass a timezone-aware (UTC) datetime")
+        return value.timestamp()
+    return float(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    id: ArticleId
+    category: str | None = None
+    published_at: Time | None = None
+    group: Hashable | None = None
+    title: str = ""
+    text: str = ""
+    vector: Sequence[float] | np.ndarray | None = None
+    withdrawn: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    article_id: ArticleId
+    at: Time | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    kind: str  # "because_you_read" | "readers_also_read" | "more_from" | "trending"
+    text: str
+    article_id: ArticleId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    article_id: ArticleId
+    score: float
+    reason: Reason
+
+
+@dataclass(frozen=True, slots=True)
+class RecommendConfig:
+    """Tunable behaviour. Defaults are chosen from first principles, not fitted."""
+
+    # Candidates: published within this window, plus this many trending articles.
+    window_seconds: float = 2 * 86400
+    trending: int = 200
+    # News interest fades within a day: counts lose half their weight in 12 hours.
+    popularity_half_life: float = 12 * 3600
+    # Beta prior strengths, in impressions: an article needs about this much
+    # exposure before its own click-through outweighs its category's.
+    article_prior: float = 10.0
+    category_prior: float = 100.0
+    # Click-through assumed before any impression is recorded.
+    default_ctr: float = 0.05
+    freshness_half_life: float = 24 * 3600
+    freshness_weight: float = 0.5
+    content_weight: float = 1.0
+    category_weight: float = 1.0
+    # Pseudo-reads pulling a reader's category shares toward the site's.
+    category_prior_reads: float = 5.0
+    coread_weight: float = 1.0
+    # Pseudo-co-reads added to observed and expected co-reads before taking a lift.
+    coread_prior: float = 1.0
+    # A read pairs with this many of the reader's previous reads.
+    coread_span: int = 10
+    # Reads of a history used for the profile and for co-reading at request time.
+    history_used: int = 50
+    # Each earlier pick from the same category costs this much score (log scale).
+    diversity_penalty: float = 0.7
+    trending_ttl: float = 60.0
+
+
+class _Decayed:
+    """Exponentially decayed counters for many keys, stored as value-at-time pairs."""
+
+    def __init__(self, half_life: float, size: int = 0) -> None:
+        self.rate = math.log(2) / half_life
+        self.value = np.zeros(size)
+        self.at = np.zeros(size)
+
+    def grow(self, size: int) -> None:
+        if size > len(self.value):
+            extra = max(size, 2 * len(self.value)) - len(self.value)
+            self.value = np.concatenate([self.value, np.zeros(extra)])
+            self.at = np.concatenate([self.at, np.zeros(extra)])
+
+    def add(self, index: int, at: float, amount: float = 1.0) -> None:
+        last = self.at[index]
+        if at >= last:
+            self.value[index] = self.value[index] * math.exp(-self.rate * (at - last))
+            self.at[index] = at
+            self.value[index] += amount
+        else:  # a late event: decay it to the stored reference time instead
+            self.value[index] += amount * math.exp(-self.rate * (last - at))
+
+    def get(self, index, now: float) -> np.ndarray:
+        return self.value[index] * np.exp(
+            -self.rate * np.maximum(now - self.at[index], 0)
+        )
+
+
+class RecommendationEngine:
+    """See the module docstring for the contract."""
+
+    def __init__(
+        self, config: RecommendConfig | None = None, vectors: VectorSource | None = None
+    ) -> None:
+        self.config = config or RecommendConfig()
+        self.vectors = vectors if vectors is not None else HashingTfidf()
+        half = self.config.popularity_half_life
+        self._index: dict[ArticleId, int] = {}
+        self._ids: list[ArticleId] = []
+        self._titles: list[str] = []
+        self._categories: dict[str | None, int] = {None: 0}
+        self._category_names: list[str | None] = [None]
+        self._size = 0
+        capacity = 1024
+        self._published = np.full(capacity, np.nan)
+        self._category = np.zeros(capacity, dtype=np.int32)
+        self._group = np.full(capacity, -1, dtype=np.int64)
+        self._groups: dict[Hashable, int] = {}
+        self._withdrawn = np.zeros(capacity, dtype=bool)
+        self._vector = np.zeros((capacity, self.vectors.dim), dtype=np.float32)
+        self._clicks = _Decayed(half, capacity)
+        self._shown = _Decayed(half, capacity)
+        self._category_clicks = _Decayed(half, 1)
+        self._category_shown = _Decayed(half, 1)
+        self._site = _Decayed(half, 2)  # [clicks, impressions]
+        self._category_reads = np.zeros(1)
+        self._impressions_seen = False
+        # Co-reading: counts of ordered pairs (earlier read -> later read), and how
+        # often each article took part in a pair, for the expected count of a lift.
+        self._coreads: dict[int, Counter[int]] = {}
+        self._pair_counts = np.zeros(capacity)
+        self._pairs = 0.0
+        self._trending_cache: tuple[float, int, np.ndarray] | None = None
+
+    # ----------------------------------------------------------------- catalogue
+
+    def _grow(self, size: int) -> None:
+        capacity = len(self._published)
+        if size <= capacity:
+            return
+        new = max(size, 2 * capacity)
+        extra = new - capacity
+        self._published = np.concatenate([self._published, np.full(extra, np.nan)])
+        self._category = np.concatenate([self._category, np.zeros(extra, np.int32)])
+        self._group = np.concatenate([self._group, np.full(extra, -1, np.int64)])
+        self._withdrawn = np.concatenate([self._withdrawn, np.zeros(extra, bool)])
+        self._vector = np.vstack(
+            [self._vector, np.zeros((extra, self.vectors.dim), np.float32)]
+        )
+        self._pair_counts = np.concatenate([self._pair_counts, np.zeros(extra)])
+        self._clicks.grow(new)
+        self._shown.grow(new)
+
+    def _category_index(self, name: str | None) -> int:
+        index = self._categories.get(name)
+        if index is None:
+            index = self._categories[name] = len(self._category_names)
+            self._category_names.append(name)
+            self._category_clicks.grow(index + 1)
+            self._category_shown.grow(index + 1)
+            self._category_reads = np.concatenate([self._category_reads, [0.0]])
+        return index
+
+    def add_article(self, article: Article) -> None:
+        """Add or replace an article; keeps its counters when replacing."""
+        index = self._index.get(article.id)
+        if index is None:
+            index = self._size
+            self._grow(index + 1)
+            self._index[article.id] = index
+            self._ids.append(article.id)
+            self._titles.append(article.title)
+            self._size += 1
+        else:
+            self._titles[index] = article.title
+        if article.published_at is not None:
+            self._published[index] = _ts(article.published_at)
+        self._category[index] = self._category_index(article.category)
+        if article.group is not None:
+            self._group[index] = self._groups.setdefault(
+                article.group, len(self._groups)
+            )
+        self._withdrawn[index] = article.withdrawn
+        vector = article.vector
+        if vector is None and (article.title or article.text):
+            vector = self.vectors.vector(f"{article.title}\n{article.text}")
+        if vector is not None:
+            self._vector[index] = np.asarray(vector, dtype=np.float32)
+        self._trending_cache = None
+
+    def withdraw(self, article_id: ArticleId) -> None:
+        index = self._index.get(article_id)
+        if index is not None:
+            self._withdrawn[index] = True
+            self._trending_cache = None
+
+    def __contains__(self, article_id: ArticleId) -> bool:
+        return article_id in self._index
+
+    def __len__(self) -> int:
+        return self._size
+
+    # -------------------------------------------------------------------- events
+
+    def _known(self, article_id: ArticleId) -> int:
+        index = self._index.get(article_id)
+        if index is None:
+            self.add_article(Article(article_id))
+            index = self._index[article_id]
+        return index
+
+    def record_impression(self, article_ids: Iterable[ArticleId], at: Time) -> None:
+        when = _ts(at)
+        self._impressions_seen = True
+        for article_id in article_ids:
+            index = self._known(article_id)
+            self._shown.add(index, when)
+            self._category_shown.add(int(self._category[index]), when)
+            self._site.add(1, when)
+
+    def record_view(
+        self, article_id: ArticleId, at: Time, history: Iterable[ArticleId] = ()
+    ) -> None:
+        """A reader opened `article_id`; `history` is what they read before it."""
+        when = _ts(at)
+        index = self._known(article_id)
+        category = int(self._category[index])
+        self._clicks.add(index, when)
+        self._category_clicks.add(category, when)
+        self._site.add(0, when)
+        self._category_reads[category] += 1
+        earlier = [self._index[a] for a in history if a in self._index]
+        self._add_coreads(earlier[-self.config.coread_span :], index)
+
+    def observe_history(self, article_ids: Sequence[ArticleId]) -> None:
+        """Learn co-reading and category shares from a history of unknown dates."""
+        indices = [self._known(a) for a in article_ids]
+        span = self.config.coread_span
+        for position, index in enumerate(indices):
+            self._category_reads[int(self._category[index])] += 1
+            self._add_coreads(indices[max(0, position - span) : position], index)
+
+    def _add_coreads(self, earlier: Sequence[int], later: int) -> None:
+        for index in set(earlier):
+            if index == later:
+                continue
+            # Co-reading is symmetric for recommendation: readers of either article
+            # are likely readers of the other.
+            self._coreads.setdefault(index, Counter())[later] += 1
+            self._coreads.setdefault(later, Counter())[index] += 1
+            self._pair_counts[index] += 1
+            self._pair_counts[later] += 1
+            self._pairs += 1
+
+    # ------------------------------------------------------------------- scoring
+
+    def _site_ctr(self, now: float) -> float:
+        cfg = self.config
+        if not self._impressions_seen:
+            return cfg.default_ctr
+        clicks, shown = self._site.get(np.arange(2), now)
+        return float(
+            (clicks + cfg.default_ctr * cfg.category_prior)
+            / (shown + cfg.category_prior)
+        )
+
+    def _popularity(self, indices: np.ndarray, now: float) -> np.ndarray:
+        cfg = self.config
+        site = self._site_ctr(now)
+        categories = self._category[indices]
+        category = (
+            self._category_clicks.get(categories, now) + cfg.category_prior * site
+        ) / (self._category_shown.get(categories, now) + cfg.category_prior)
+        # Articles without a category share the site-wide rate.
+        category = np.where(categories == 0, site, category)
+        ctr = (self._clicks.get(indices, now) + cfg.article_prior * category) / (
+            self._shown.get(indices, now) + cfg.article_prior
+        )
+        return np.log(ctr)
+
+    def _freshness(self, indices: np.ndarray, now: float) -> np.ndarray:
+        age = np.maximum(now - self._published[indices], 0)
+        fresh = np.exp2(-age / self.config.freshness_half_life)
+        # Unknown publication time: treat as old rather than guess.
+        return np.nan_to_num(fresh, nan=0.0)
+
+    def _profile(self, read: list[int]) -> np.ndarray | None:
+        if not read:
+            return None
+        profile = self._vector[read].sum(axis=0)
+        norm = float(np.linalg.norm(profile))
+        return profile / norm if norm > 0 else None
+
+    def _category_lift(self, read: list[int]) -> np.ndarray:
+        cfg = self.config
+        counts = np.bincount(
+            self._category[read], minlength=len(self._category_names)
+        ).astype(float)
+        counts[0] = 0.0  # unknown category says nothing about taste
+        site = self._category_reads.copy()
+        site[0] = 0.0
+        site_share = (site + 1) / (site.sum() + len(site))
+        total = counts.sum()
+        share = (counts + cfg.category_prior_reads * site_share) / (
+            total + cfg.category_prior_reads
+        )
+        lift = np.log(share / site_share)
+        lift[0] = 0.0
+        return lift
+
+    def _coread_scores(
+        self, read: list[int]
+    ) -> tuple[dict[int, float], dict[int, int]]:
+        """Mean log lift of co-reading per article, and the read that lifts it most."""
+        prior = self.config.coread_prior
+        pairs = max(self._pairs, 1.0)
+        totals: dict[int, float] = {}
+        best: dict[int, tuple[float, int]] = {}
+        sources = list(dict.fromkeys(read))
+        for source in sources:
+            neighbours = self._coreads.get(source)
+            if not neighbours:
+                continue
+            source_pairs = self._pair_counts[source]
+            for target, count in neighbours.items():
+                expected = source_pairs * self._pair_counts[target] / (2 * pairs)
+                lift = math.log((count + prior) / (expected + prior))
+                totals[target] = totals.get(target, 0.0) + lift
+                if lift > best.get(target, (0.0, -1))[0]:
+                    best[target] = (lift, source)
+        n = len(sources) or 1
+        return {k: v / n for k, v in totals.items()}, {
+            k: s for k, (_, s) in best.items()
+        }
+
+    def _reader(self, history: Iterable[ArticleId | Read]) -> list[int]:
+        ids = [h.article_id if isinstance(h, Read) else h for h in history]
+        known = [self._index[a] for a in ids if a in self._index]
+        return known[-self.config.history_used :]
+
+    def _components(
+        self, indices: np.ndarray, read: list[int], now: float
+    ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[int, int]]:
+        cfg = self.config
+        parts: dict[str, np.ndarray] = {
+            "popularity": self._popularity(indices, now),
+            "freshness": cfg.freshness_weight * self._freshness(indices, now),
+        }
+        sources: dict[int, int] = {}
+        if read:
+            profile = self._profile(read)
+            if profile is not None and cfg.content_weight:
+                parts["content"] = cfg.content_weight * np.maximum(
+                    self._vector[indices] @ profile, 0
+                )
+            if cfg.category_weight:
+                lift = self._category_lift(read)
+                parts["category"] = cfg.category_weight * lift[self._category[indices]]
+            if cfg.coread_weight:
+                coread, sources = self._coread_scores(read)
+                if coread:
+                    parts["coread"] = cfg.coread_weight * np.array(
+                        [coread.get(int(i), 0.0) for i in indices]
+                    )
+        total = np.sum(list(parts.values()), axis=0)
+        return total, parts, sources
+
+    def score(
+        self,
+        candidate_ids: Sequence[ArticleId],
+        history: Iterable[ArticleId | Read],
+        now: Time,
+    ) -> np.ndarray:
+        """Scores of the candidates in order; unknown ids get a neutral article's."""
+        when = _ts(now)
+        read = self._reader(history)
+        indices = np.array([self._index.get(a, -1) for a in candidate_ids], dtype=int)
+        if not len(indices):
+            return np.zeros(0)
+        unknown = indices < 0
+        total, _, _ = self._components(np.where(unknown, 0, indices), read, when)
+        if unknown.any():
+            # Score unknown ids as a new, uncategorised article with no counts.
+            neutral = math.log(self._site_ctr(when)) + self.config.freshness_weight
+            total = np.where(unknown, neutral, total)
+        return total
+
+    # ------------------------------------------------------------ recommending
+
+    def _trending(self, now: float) -> np.ndarray:
+        cache = self._trending_cache
+        if (
+            cache
+            and cache[1] == self._size
+            and 0 <= now - cache[0] < self.config.trending_ttl
+        ):
+            return cache[2]
+        live = np.flatnonzero(~self._withdrawn[: self._size])
+        if len(live) > self.config.trending:
+            pop = self._popularity(live, now) + self.config.freshness_weight * (
+                self._freshness(live, now)
+            )
+            top = np.argpartition(-pop, self.config.trending)[: self.config.trending]
+            live = live[top]
+        self._trending_cache = (now, self._size, live)
+        return live
+
+    def recommend(
+        self,
+        history: Iterable[ArticleId | Read],
+        now: Time,
+        *,
+        limit: int = 6,
+        current: ArticleId | None = None,
+        exclude: Iterable[ArticleId] = (),
+    ) -> list[Recommendation]:
+        cfg = self.config
+        when = _ts(now)
+        read = self._reader(history)
+        size = self._size
+        recent = np.flatnonzero(self._published[:size] >= when - cfg.window_seconds)
+        parts_of_candidates = [recent, self._trending(when)]
+        coread_targets: list[int] = []
+        for source in read[-cfg.coread_span :]:
+            neighbours = self._coreads.get(source)
+            if neighbours:
+                coread_targets.extend(t for t, _ in neighbours.most_common(20))
+        parts_of_candidates.append(np.array(coread_targets, dtype=int))
+        candidates = np.unique(np.concatenate(parts_of_candidates).astype(int))
+
+        hidden = set(read)
+        hidden_groups = {int(g) for g in self._group[read] if g >= 0}
+        for article_id in [current, *exclude]:
+            index = self._index.get(article_id) if article_id is not None else None
+            if index is not None:
+                hidden.add(index)
+        if current is not None and current in self._index:
+            group = int(self._group[self._index[current]])
+            if group >= 0:
+                hidden_groups.add(group)
+        keep = ~self._withdrawn[candidates]
+        if hidden:
+            keep &= ~np.isin(candidates, np.fromiter(hidden, int))
+        if hidden_groups:
+            keep &= ~np.isin(self._group[candidates], np.fromiter(hidden_groups, int))
+        candidates = candidates[keep]
+        if not len(candidates):
+            return []
+
+        total, parts, sources = self._components(candidates, read, when)
+        pool_size = min(len(candidates), max(limit * 5, 30))
+        pool = np.argpartition(-total, pool_size - 1)[:pool_size]
+        picks = self._diversify(candidates[pool], total[pool], limit, cold=not read)
+        positions = {int(c): i for i, c in enumerate(candidates)}
+        return [
+            Recommendation(
+                self._ids[index],
+                float(score),
+                self._reason(index, positions[index], parts, sources, read),
+            )
+            for index, score in picks
+        ]
+
+    def _diversify(
+        self, indices: np.ndarray, scores: np.ndarray, limit: int, *, cold: bool
+    ) -> list[tuple[int, float]]:
+        """Greedy: each pick from an already-used category pays a penalty per
+        earlier pick there; one article per story/duplicate group."""
+        penalty = self.config.diversity_penalty * (2.0 if cold else 1.0)
+        used_categories: Counter[int] = Counter()
+        used_groups: set[int] = set()
+        remaining = dict(zip(indices.tolist(), scores.tolist(), strict=True))
+        picks: list[tuple[int, float]] = []
+        while remaining and len(picks) < limit:
+            best, best_value = -1, -math.inf
+            for index, score in remaining.items():
+                category = int(self._category[index])
+                value = score - (penalty * used_categories[category] if category else 0)
+                if value > best_value:
+                    best, best_value = index, value
+            score = remaining.pop(best)
+            group = int(self._group[best])
+            if group >= 0:
+                if group in used_groups:
+                    continue
+                used_groups.add(group)
+            used_categories[int(self._category[best])] += 1
+            picks.append((best, score))
+        return picks
+
+    def _reason(
+        self,
+        index: int,
+        position: int,
+        parts: dict[str, np.ndarray],
+        sources: dict[int, int],
+        read: list[int],
+    ) -> Reason:
+        category = self._category_names[int(self._category[index])]
+        personal = {
+            name: float(parts[name][position])
+            for name in ("content", "coread", "category")
+            if name in parts
+        }
+        name, value = max(personal.items(), key=lambda kv: kv[1], default=("", 0.0))
+        if value > 0.1:
+            if name == "coread" and index in sources:
+                return self._because(sources[index], "readers_also_read")
+            if name == "content":
+                similarity = self._vector[read] @ self._vector[index]
+                return self._because(
+                    read[int(np.argmax(similarity))], "because_you_read"
+                )
+            if name == "category" and category:
+                return Reason("more_from", f"More from {category.title()}")
+        if category:
+            return Reason("trending", f"Trending in {category.title()}")
+        return Reason("trending", "Popular now")
+
+    def _because(self, source: int, kind: str) -> Reason:
+        title = self._titles[source] or str(self._ids[source])
+        return Reason(kind, f"Because you read “{title}”", self._ids[source])
