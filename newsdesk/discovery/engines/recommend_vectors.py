@@ -23,9 +23,13 @@ _TOKEN = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 
 # A short list is enough: IDF already damps frequent words, this only keeps the
 # commonest ones from colliding with content words in a small hash space.
-STOPWORDS = frozenset(
-    ["the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "with", "at", "by", "from", "as", "is", "are", "was", "were", "be", "been", "it", "its", "this", "that", "these", "those", "he", "she", "they", "we", "you", "his", "her", "their", "our", "your", "not", "but", "have", "has", "had", "will", "would", "can", "could", "after", "before", "over", "about", "into", "than", "then", "so", "if", "up", "out", "new", "says", "said"]
-)
+_STOP_TEXT = """
+    the a an and or of to in on for with at by from as is are was were be been it its
+    this that these those he she they we you his her their our your not but have has
+    had will would can could after before over about into than then so if up out new
+    says said
+"""
+STOPWORDS = frozenset(_STOP_TEXT.split())
 
 
 class VectorSource(Protocol):
@@ -48,7 +52,7 @@ def _hash(term: str) -> int:
 
 
 class HashingTfidf:
-    """Signed feature hashing of unigrams and bigrams, sublinear TF times running IDF."""
+    """Signed feature hashing of unigrams and bigrams; sublinear TF x running IDF."""
 
     def __init__(self, dim: int = 256, df_slots: int = 1 << 20) -> None:
         self.dim = dim
