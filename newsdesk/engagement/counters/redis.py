@@ -1,0 +1,141 @@
+"""Redis-backed counter: de-duplication and pending counts live in Redis.
+
+For several servers (or many processes) sharing one database: every process
+records into Redis with one round trip (a Lua script: SET NX EX for the
+reader, HINCRBY of the pending (article, hour) count), and whichever process
+holds the drain lock moves pending counts into ArticleStats and ViewBucket.
+Nothing is lost when a web process crashes; what Redis loses depends on its
+own persistence settings (appendonly).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import uuid
+from collections import Counter
+from datetime import datetime
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+
+from newsdesk.engagement.counters import Hit, ViewCounter, store
+
+log = logging.getLogger(__name__)
+
+PENDING = "newsdesk:views:pending"
+DRAINING = "newsdesk:views:draining:"
+LOCK = "newsdesk:views:drain-lock"
+
+# KEYS: seen key, alias key (or ""), pending hash; ARGV: window, field
+RECORD = """
+local fresh = redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1])
+if KEYS[2] ~= '' then redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) end
+if fresh then redis.call('HINCRBY', KEYS[3], ARGV[2], 1) return 1 end
+return 0
+"""
+
+
+class RedisCounter(ViewCounter):
+    def __init__(
+        self, *, url: str | None = None, interval: float | None = None,
+        autostart: bool = True, prefix: str = "",
+    ):  # fmt: skip
+        import redis  # optional dependency (pip install newsdesk[postgres])
+
+        self.client = redis.Redis.from_url(
+            url or settings.NEWSDESK_VIEW_COUNTER_REDIS_URL
+        )
+        self.prefix = prefix
+        self.interval = (
+            settings.NEWSDESK_VIEW_FLUSH_INTERVAL if interval is None else interval
+        )
+        self.autostart = autostart
+        self._script = self.client.register_script(RECORD)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+        self._start_lock = threading.Lock()
+
+    def _k(self, name: str) -> str:
+        return self.prefix + name
+
+    def record(self, hit: Hit) -> None:
+        window = settings.NEWSDESK_VIEW_WINDOW_MINUTES * 60
+        seen = self._k(f"newsdesk:views:seen:{hit.article_id}:{hit.reader}")
+        alias = (
+            self._k(f"newsdesk:views:seen:{hit.article_id}:{hit.alias}")
+            if hit.alias is not None
+            else ""
+        )
+        field = f"{hit.article_id}:{hit.at - hit.at % 3600}"
+        self._script(keys=[seen, alias, self._k(PENDING)], args=[window, field])
+        if self.autostart and (self._thread is None or self._pid != os.getpid()):
+            with self._start_lock:
+                if self._thread is None or self._pid != os.getpid():
+                    self._pid = os.getpid()
+                    self._stop = threading.Event()
+                    self._thread = threading.Thread(
+                        target=self._run, name="newsdesk-view-drain", daemon=True
+                    )
+                    self._thread.start()
+                    atexit.register(self.close)
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    close_old_connections()
+                    self.flush()
+                except Exception:
+                    log.exception("draining views from Redis failed; retrying")
+        finally:
+            connection.close()
+
+    def flush(self) -> int:
+        """Move pending counts into the database; safe to call from any process."""
+        lock = self.client.lock(self._k(LOCK), timeout=60, blocking_timeout=10)
+        if not lock.acquire():
+            return 0
+        try:
+            total = 0
+            # Leftovers of a drainer that died before deleting its key come first.
+            keys = [k.decode() for k in self.client.scan_iter(self._k(DRAINING) + "*")]
+            name = self._k(DRAINING) + uuid.uuid4().hex
+            try:
+                self.client.rename(self._k(PENDING), name)
+                keys.append(name)
+            except Exception as exc:  # no pending hash: nothing new
+                if "no such key" not in str(exc).lower():
+                    raise
+            for key in keys:
+                total += self._apply(key)
+            return total
+        finally:
+            lock.release()
+
+    def _apply(self, key: str) -> int:
+        raw = self.client.hgetall(key)
+        buckets: Counter[tuple[int, datetime]] = Counter()
+        for field, n in raw.items():
+            article_id, hour = field.decode().split(":")
+            buckets[(int(article_id), store.hour_of(int(hour)))] += int(n)
+        with transaction.atomic():
+            live = store.live_ids({a for a, _ in buckets}, now=store.utcnow())
+            kept = {k: n for k, n in buckets.items() if k[0] in live}
+            with connection.cursor() as cursor:
+                store.add_views(cursor, kept)
+        self.client.delete(key)
+        return sum(kept.values())
+
+    def close(self) -> None:
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=30)
+        try:
+            self.flush()
+        finally:
+            self.client.close()

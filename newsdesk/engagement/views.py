@@ -1,0 +1,120 @@
+"""Engagement endpoints. Views parse requests and call actions or selectors."""
+
+from __future__ import annotations
+
+import base64
+
+from django.conf import settings
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import (
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
+
+from newsdesk.engagement import actions, readers, selectors
+from newsdesk.news.selectors import get_article, get_category_by_path
+
+GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+REACTED_COOKIE = "newsdesk_reacted"  # tells the script of a cached page to fetch state
+
+
+def _counted(request, pk: int, response: HttpResponse) -> HttpResponse:
+    reader = actions.check_view(request, pk)
+    if reader is not None:
+        readers.set_reader_cookie(response, reader)
+    add_never_cache_headers(response)
+    return response
+
+
+# No CSRF token: the beacon must work from cached pages, and it can only add
+# one view per reader per window, which a cross-site page gains nothing from.
+@csrf_exempt
+@require_POST
+def beacon(request, pk: int):
+    return _counted(request, pk, HttpResponse(status=204))
+
+
+@require_http_methods(["GET", "HEAD"])
+def pixel(request, pk: int):
+    """The no-JavaScript beacon (an <img> in <noscript>); HEAD is never counted."""
+    return _counted(request, pk, HttpResponse(GIF, content_type="image/gif"))
+
+
+def _state(request, article) -> dict:
+    cookie = request.COOKIES.get(readers.COOKIE_NAME)
+    reader = readers.cookie_key(cookie) if readers.valid_cookie(cookie) else None
+    counts = selectors.reaction_counts(article.pk, reader=reader)
+    return {
+        "views": selectors.view_count(article.pk),
+        "counts": {c.kind.key: c.count for c in counts},
+        "mine": next((c.kind.key for c in counts if c.mine), None),
+        "csrf": get_token(request),
+    }
+
+
+@never_cache
+@require_safe
+def state(request, pk: int):
+    """Fresh counts, the reader's own reaction and a CSRF token, for cached pages."""
+    article = get_article(pk)
+    if not article.is_live():
+        raise Http404("No such article")
+    return JsonResponse(_state(request, article))
+
+
+@never_cache
+@require_POST
+def react(request, pk: int):
+    """Toggle a reaction: JSON for the script, else a redirect back (PRG)."""
+    article = get_article(pk)
+    result = actions.check_reaction(request, article, request.POST.get("kind", ""))
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    if wants_json:
+        body = _state(request, article) if result.ok else {"error": result.error}
+        response = JsonResponse(body, status=result.status)
+    elif result.ok:
+        response = HttpResponseRedirect(article.get_absolute_url() + "#reactions")
+        response.status_code = 303
+    else:
+        response = HttpResponse(
+            result.error, status=result.status, content_type="text/plain; charset=utf-8"
+        )
+    if result.ok:
+        readers.set_reader_cookie(response, result.reader)
+        response.set_cookie(
+            REACTED_COOKIE, "1", max_age=readers.COOKIE_MAX_AGE, samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+        )  # fmt: skip
+    return response
+
+
+@require_safe
+@cache_control(public=True, max_age=60)
+def most_read(request):
+    window = request.GET.get("window", "24h")
+    order = request.GET.get("order", "views")
+    if window not in selectors.WINDOWS or order not in selectors.ORDERS:
+        raise Http404("No such list")
+    section = request.GET.get("section", "").strip("/")
+    category = get_category_by_path(section) if section else None
+    articles = selectors.most_read(
+        window=window, order=order, category=category, limit=settings.NEWSDESK_PAGE_SIZE
+    )
+    return render(
+        request,
+        "engagement/most_read.html",
+        {
+            "articles": articles,
+            "window": window,
+            "order": order,
+            "category": category,
+            "windows": selectors.WINDOW_LABELS,
+            "window_label": selectors.WINDOW_LABELS[window],
+        },
+    )

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from newsdesk.engagement.counters import set_counter
+from newsdesk.engagement.counters.buffered import BufferedCounter
+from newsdesk.news.actions import do_save_category
+from newsdesk.news.models import Article, Category
+
+CHROME = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Safari/537.36"
+)
+_cookies = itertools.count()
+
+
+def reader_cookie() -> str:
+    """A well-formed reader cookie, distinct on every call."""
+    return f"testreader{next(_cookies):012d}xxxxxx"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings):
+    # Rankings and rate limits live in the cache: one private cache per test.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def counter():
+    """A buffered counter without its writer thread: tests flush by hand."""
+    c = BufferedCounter(autostart=False)
+    old = set_counter(c)
+    yield c
+    set_counter(old)
+
+
+@pytest.fixture
+def section(db):
+    return do_save_category(Category(name="World", slug="world"))
+
+
+@pytest.fixture
+def make_article(section):
+    n = itertools.count()
+
+    def make(*, category=None, hours_ago: float = 1, status=Article.Status.PUBLISHED):
+        i = next(n)
+        return Article.objects.create(
+            headline=f"Story {i}",
+            slug=f"story-{i}",
+            body="<p>Text.</p>",
+            category=category or section,
+            status=status,
+            published_at=timezone.now() - timedelta(hours=hours_ago),
+        )
+
+    return make
+
+
+@pytest.fixture
+def article(make_article):
+    return make_article()
