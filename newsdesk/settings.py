@@ -171,6 +171,52 @@ NEWSDESK_RECOMMENDED_PROVIDER = env_str("NEWSDESK_RECOMMENDED_PROVIDER", "")
 NEWSDESK_ARTICLE_EXTRAS = env_list("NEWSDESK_ARTICLE_EXTRAS", [])
 
 # --- engagement (views, reactions, most read) ----------------------------------
+from newsdesk.conf import env_float  # noqa: E402
+
+NEWSDESK_ARTICLE_EXTRAS = NEWSDESK_ARTICLE_EXTRAS or [
+    "newsdesk.engagement.hooks.article_extras"
+]
+NEWSDESK_MOST_READ_PROVIDER = (
+    NEWSDESK_MOST_READ_PROVIDER or "newsdesk.engagement.providers.most_read"
+)
+# Where counted views go; the built-in buffers them in-process (docs/engagement.md).
+NEWSDESK_VIEW_COUNTER = env_str(
+    "NEWSDESK_VIEW_COUNTER", "newsdesk.engagement.counters.buffered.BufferedCounter"
+)
+NEWSDESK_VIEW_COUNTER_REDIS_URL = env_str(
+    "NEWSDESK_VIEW_COUNTER_REDIS_URL", "redis://127.0.0.1:6379/0"
+)
+NEWSDESK_VIEW_FLUSH_INTERVAL = env_float(
+    "NEWSDESK_VIEW_FLUSH_INTERVAL", 1.0, minimum=0.05
+)
+NEWSDESK_VIEW_WINDOW_MINUTES = env_int(
+    "NEWSDESK_VIEW_WINDOW_MINUTES", 30, minimum=1, maximum=7 * 24 * 60
+)
+NEWSDESK_VIEW_RETENTION_DAYS = env_int(
+    "NEWSDESK_VIEW_RETENTION_DAYS", 90, minimum=31, maximum=3650
+)
+NEWSDESK_COUNT_STAFF = env_bool("NEWSDESK_COUNT_STAFF", False)
+# Client address = the n-th address from the right of X-Forwarded-For (0: REMOTE_ADDR).
+NEWSDESK_PROXY_HOPS = env_int("NEWSDESK_PROXY_HOPS", 0, maximum=5)
+# key:emoji:Label, comma-separated, in display order.
+NEWSDESK_REACTIONS = env_list(
+    "NEWSDESK_REACTIONS",
+    [
+        "very_good:\N{GRINNING FACE WITH SMILING EYES}:Very good",
+        "good:\N{SLIGHTLY SMILING FACE}:Good",
+        "meh:\N{NEUTRAL FACE}:Meh",
+        "sad:\N{CRYING FACE}:Sad",
+        "angry:\N{POUTING FACE}:Angry",
+    ],
+)
+NEWSDESK_REACTION_RATE_READER = env_int(
+    "NEWSDESK_REACTION_RATE_READER", 20, minimum=1, maximum=10_000
+)
+NEWSDESK_REACTION_RATE_IP = env_int(
+    "NEWSDESK_REACTION_RATE_IP", 120, minimum=1, maximum=100_000
+)
+NEWSDESK_MOST_READ_ORDER = env_str("NEWSDESK_MOST_READ_ORDER", "views")
+NEWSDESK_TRENDING_GRAVITY = env_float("NEWSDESK_TRENDING_GRAVITY", 1.8, minimum=0.0)
 
 # --- discovery (related, duplicates, recommendations) ----------------------------
 
