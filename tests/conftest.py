@@ -25,3 +25,13 @@ def shared_data():
         return path
 
     return get
+
+
+def require(available: bool, reason: str) -> None:
+    """Skip when a local tool is missing; in CI (CI=true) that is a failure instead,
+    because .ci/run installs every tool and a skip there would hide a broken set-up."""
+    if available:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI must provide this: {reason}")
+    pytest.skip(reason)

@@ -101,3 +101,8 @@ def page_blocks(*, request, article: Article | None, exclude: set[int] = frozens
             Block(key=key, title=getattr(provider, "title", title), articles=articles)
         )
     return blocks
+
+
+def no_extras(request, article) -> dict:
+    """An article-extras hook that adds nothing (for sites without engagement)."""
+    return {}

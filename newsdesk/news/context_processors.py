@@ -1,14 +1,21 @@
 from django.conf import settings
-from django.utils.functional import SimpleLazyObject
 
 
 def site(request):
     from newsdesk.news.selectors import top_categories
 
+    memo: list = []
+
+    def sections():
+        # Templates call this lazily: only pages that draw the section menu pay
+        # its one query, however often they draw it.
+        if not memo:
+            memo.append(top_categories())
+        return memo[0]
+
     return {
         "site_name": settings.NEWSDESK_SITE_NAME,
         "site_url": settings.NEWSDESK_SITE_URL,
         "site_description": settings.NEWSDESK_SITE_DESCRIPTION,
-        # Lazy: only pages that draw the section menu pay its one query.
-        "sections": SimpleLazyObject(top_categories),
+        "sections": sections,
     }

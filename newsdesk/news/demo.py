@@ -1,4 +1,8 @@
-"""Loading the bundled demo content (demo/*.jsonl.gz) through the editors' write path."""
+"""The bundled demo content (demo/*.jsonl.gz): its sources, sections and records.
+
+Imported by `python -m newsdesk load_demo` through the ingest import path
+(newsdesk/ingest/demo.py), the same one wire dumps take.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from django.db import transaction
-
 from newsdesk.news import actions
-from newsdesk.news.models import Article, Category, Source
-from newsdesk.news.sanitize import text_to_html
+from newsdesk.news.models import Category, Source
 
 DEMO_DIR = Path(__file__).resolve().parent.parent.parent / "demo"
 
@@ -105,10 +106,12 @@ def read_jsonl(path: Path) -> Iterator[dict]:
             try:
                 yield json.loads(line)
             except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+                raise ValueError(
+                    f"{path}:{number}: not valid JSON ({exc.msg})"
+                ) from None
 
 
-def _day(value: str) -> datetime:
+def day(value: str) -> datetime:
     return datetime.combine(date.fromisoformat(value), datetime.min.time(), tzinfo=UTC)
 
 
@@ -120,7 +123,9 @@ def section_for(categories: list[str]) -> str:
 
 
 def ensure_sections() -> dict[str, Category]:
-    return {key: actions.get_or_create_category_path(path) for key, path in SECTIONS.items()}
+    return {
+        key: actions.get_or_create_category_path(path) for key, path in SECTIONS.items()
+    }
 
 
 def ensure_source(demo: DemoSet) -> Source:
@@ -137,43 +142,6 @@ def ensure_source(demo: DemoSet) -> Source:
     return source
 
 
-def record_fields(record: dict, *, category: Category) -> tuple[dict, list[str]]:
-    """Article fields and tag names for one demo record (both layouts)."""
-    for key in ("id", "title", "published", "body"):
-        if not record.get(key):
-            raise ValueError(f"record {record.get('id', '?')} has no {key!r}")
-    when = _day(record["published"])
-    fields = {
-        "headline": record["title"][:300],
-        "body": text_to_html(record["body"]),
-        "category": category,
-        "original_url": record.get("url", ""),
-        "original_published_at": when,
-        "status": Article.Status.PUBLISHED,
-        "published_at": when,
-    }
-    topics = record.get("topics") or []
-    return fields, topics
-
-
-def load(*, progress=None) -> dict[str, int]:
-    """Import every demo set; idempotent (a re-run creates and changes nothing)."""
-    counts = {"created": 0, "updated": 0, "unchanged": 0}
-    sections = ensure_sections()
-    for demo in DEMO_SETS:
-        path = DEMO_DIR / demo.filename
-        if not path.exists():
-            raise FileNotFoundError(f"{path} is missing: the demo data ships in demo/")
-        source = ensure_source(demo)
-        records = list(read_jsonl(path))
-        iterator = progress(records, desc=demo.source_name) if progress else records
-        for record in iterator:
-            category = sections[section_for(record.get("categories") or [])]
-            fields, tags = record_fields(record, category=category)
-            with transaction.atomic():
-                result = actions.do_upsert_article(
-                    source=source, external_id=record["id"], fields=fields, tag_names=tags
-                )
-            key = "created" if result.created else "updated" if result.changed else "unchanged"
-            counts[key] += 1
-    return counts
+def section_paths() -> dict[str, str]:
+    """Section key -> category path (world/conflicts)."""
+    return {key: "/".join(slug for _, slug in path) for key, path in SECTIONS.items()}

@@ -59,7 +59,7 @@ class Category(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.path.replace("/", " › ") if self.path else self.name
+        return f"{self.name} (/{self.path}/)" if self.depth else self.name
 
     def clean(self) -> None:
         if self.parent_id is None and self.slug in RESERVED_SLUGS:
@@ -148,7 +148,10 @@ class Article(models.Model):
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
     headline = models.CharField(max_length=300)
-    slug = models.SlugField(max_length=200, allow_unicode=True)
+    slug = models.SlugField(
+        max_length=200, allow_unicode=True, blank=True,
+        help_text="Filled from the headline when left empty.",
+    )
     standfirst = models.TextField(blank=True, help_text="One or two sentences.")
     body = models.TextField(blank=True, help_text="HTML; sanitized on save.")
     body_text = models.TextField(blank=True, editable=False)

@@ -67,7 +67,7 @@ def home(request):
     return render(
         request,
         "news/home.html",
-        {"lead": lead, "sections": sections, "blocks": blocks},
+        {"lead": lead, "latest_sections": sections, "blocks": blocks},
     )
 
 

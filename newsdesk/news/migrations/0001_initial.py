@@ -62,7 +62,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('headline', models.CharField(max_length=300)),
-                ('slug', models.SlugField(allow_unicode=True, max_length=200)),
+                ('slug', models.SlugField(allow_unicode=True, blank=True, help_text='Filled from the headline when left empty.', max_length=200)),
                 ('standfirst', models.TextField(blank=True, help_text='One or two sentences.')),
                 ('body', models.TextField(blank=True, help_text='HTML; sanitized on save.')),
                 ('body_text', models.TextField(blank=True, editable=False)),

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 
 from django import template
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 register = template.Library()
@@ -51,3 +53,23 @@ def page_url(context, number):
         query["page"] = number
     encoded = query.urlencode()
     return "?" + encoded if encoded else context["request"].path
+
+
+@register.filter
+def iso(value) -> str:
+    """UTC timestamp for <time datetime>, whole seconds (what HTML's syntax allows)."""
+    if not value:
+        return ""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@register.filter
+def with_dateline(body: str, article) -> str:
+    """Sanitized body HTML with "BEIJING (AP) — " leading its first paragraph."""
+    if not article.dateline:
+        return mark_safe(body)  # noqa: S308 - body was sanitized on save
+    credit = f" ({escape(article.display_credit)})" if article.display_credit else ""
+    lead = f'<span class="dateline">{escape(article.dateline)}{credit} —</span> '
+    if body.startswith("<p>"):
+        return mark_safe(f"<p>{lead}{body[3:]}")  # noqa: S308
+    return mark_safe(f"<p>{lead}</p>{body}")  # noqa: S308
