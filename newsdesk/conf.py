@@ -126,7 +126,10 @@ def cache_from_url(url: str, *, file_default: str) -> dict:
             "LOCATION": unquote(parts.path),
         }
     if parts.scheme in {"redis", "rediss"}:
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+        }
     raise ImproperlyConfigured(
         f"NEWSDESK_CACHE_URL scheme {parts.scheme!r} is not supported: use locmem://, "
         "file:///path/to/dir or redis://host:port/db."

@@ -1,10 +1,11 @@
-"""Test settings: the real settings, with a private data folder and an in-memory cache."""
+"""Test settings: the real settings, a private data folder, an in-memory cache."""
 
 import os
 import tempfile
 
 os.environ.setdefault(
-    "NEWSDESK_DATA_DIR", os.path.join(tempfile.gettempdir(), f"newsdesk-test-{os.getuid()}")
+    "NEWSDESK_DATA_DIR",
+    os.path.join(tempfile.gettempdir(), f"newsdesk-test-{os.getuid()}"),
 )
 os.environ.setdefault("NEWSDESK_CACHE_URL", "locmem://")
 

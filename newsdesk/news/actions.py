@@ -75,8 +75,10 @@ def _prepare(article: Article, *, now: datetime) -> None:
         article.slug = make_slug(article.headline)
     if article.status == Article.Status.PUBLISHED and not article.published_at:
         article.published_at = now
-    if article.source_id and not article.pk and article.source.indexing == (
-        Source.Indexing.NOINDEX
+    if (
+        article.source_id
+        and not article.pk
+        and article.source.indexing == (Source.Indexing.NOINDEX)
     ):
         article.noindex = True
 

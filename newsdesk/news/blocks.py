@@ -3,7 +3,8 @@
 A provider is any callable
     provider(*, request, article, exclude: set[int], limit: int) -> list[Article]
 returning live articles; it may set `block_note` on an article ("Because you
-read ...") and may carry a `title` attribute for the block. It is chosen in settings by dotted path
+read ...") and may carry a `title` attribute for the block. It is chosen in
+settings by dotted path
 (NEWSDESK_RELATED_PROVIDER, ...); "" means the built-in provider below. The
 built-ins are honest simple lists and stay the fallback of any smarter provider.
 Whatever a provider returns, `page_blocks` enforces the contract: no current
@@ -80,8 +81,13 @@ def _fill(key, provider, fallback, *, request, article, exclude, limit):
     return chosen
 
 
-def page_blocks(*, request, article: Article | None, exclude: set[int] = frozenset(),
-                keys: tuple[str, ...] = ("related", "most-read", "recommended")) -> list[Block]:
+def page_blocks(
+    *,
+    request,
+    article: Article | None,
+    exclude: set[int] = frozenset(),
+    keys: tuple[str, ...] = ("related", "most-read", "recommended"),
+) -> list[Block]:
     limit = settings.NEWSDESK_BLOCK_SIZE
     seen = set(exclude)
     if article is not None:
@@ -93,7 +99,12 @@ def page_blocks(*, request, article: Article | None, exclude: set[int] = frozens
         provider = get_provider(setting_name, builtin)
         fallback = builtin if provider is not builtin else None
         articles = _fill(
-            key, provider, fallback, request=request, article=article, exclude=seen,
+            key,
+            provider,
+            fallback,
+            request=request,
+            article=article,
+            exclude=seen,
             limit=limit,
         )
         seen.update(a.pk for a in articles)

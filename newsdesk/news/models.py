@@ -61,6 +61,9 @@ class Category(models.Model):
     def __str__(self) -> str:
         return f"{self.name} (/{self.path}/)" if self.depth else self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("news:category", kwargs={"path": self.path})
+
     def clean(self) -> None:
         if self.parent_id is None and self.slug in RESERVED_SLUGS:
             raise ValidationError(
@@ -71,9 +74,6 @@ class Category(models.Model):
             if self.pk and node.pk == self.pk:
                 raise ValidationError({"parent": "A category cannot be inside itself."})
             node = node.parent
-
-    def get_absolute_url(self) -> str:
-        return reverse("news:category", kwargs={"path": self.path})
 
     @property
     def ancestor_paths(self) -> list[str]:
@@ -110,7 +110,8 @@ class Source(models.Model):
     licence = models.CharField(max_length=200, blank=True)
     licence_url = models.URLField(blank=True)
     attribution = models.TextField(
-        blank=True, help_text="Attribution text shown with every article of this source."
+        blank=True,
+        help_text="Attribution text shown with every article of this source.",
     )
     indexing = models.CharField(
         max_length=10, choices=Indexing.choices, default=Indexing.INDEX
@@ -149,13 +150,17 @@ class Article(models.Model):
 
     headline = models.CharField(max_length=300)
     slug = models.SlugField(
-        max_length=200, allow_unicode=True, blank=True,
+        max_length=200,
+        allow_unicode=True,
+        blank=True,
         help_text="Filled from the headline when left empty.",
     )
     standfirst = models.TextField(blank=True, help_text="One or two sentences.")
     body = models.TextField(blank=True, help_text="HTML; sanitized on save.")
     body_text = models.TextField(blank=True, editable=False)
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="articles")
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="articles"
+    )
     tags = models.ManyToManyField(Tag, blank=True, related_name="articles")
     byline = models.CharField(max_length=200, blank=True)
     source = models.ForeignKey(
@@ -181,7 +186,9 @@ class Article(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     modified_at = models.DateTimeField(auto_now=True)
-    featured = models.BooleanField(default=False, help_text="Lead story on the home page.")
+    featured = models.BooleanField(
+        default=False, help_text="Lead story on the home page."
+    )
     noindex = models.BooleanField(
         default=False, help_text="Ask search engines not to index (republished copy)."
     )
@@ -192,8 +199,12 @@ class Article(models.Model):
         width_field="lead_image_width",
         height_field="lead_image_height",
     )
-    lead_image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    lead_image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    lead_image_width = models.PositiveIntegerField(
+        null=True, blank=True, editable=False
+    )
+    lead_image_height = models.PositiveIntegerField(
+        null=True, blank=True, editable=False
+    )
     lead_image_alt = models.CharField(max_length=300, blank=True)
     lead_image_caption = models.CharField(max_length=500, blank=True)
     lead_image_credit = models.CharField(max_length=200, blank=True)
@@ -202,7 +213,9 @@ class Article(models.Model):
 
     class Meta:
         ordering = ["-published_at", "-id"]
-        permissions = [("publish_article", "Can publish, schedule and withdraw articles")]
+        permissions = [
+            ("publish_article", "Can publish, schedule and withdraw articles")
+        ]
         indexes = [
             models.Index(fields=["status", "-published_at"], name="article_status_pub"),
             models.Index(
@@ -216,13 +229,30 @@ class Article(models.Model):
                 name="article_unique_source_external_id",
             ),
             models.CheckConstraint(
-                condition=Q(lead_image="") | Q(lead_image__isnull=True) | ~Q(lead_image_alt=""),
+                condition=Q(lead_image="")
+                | Q(lead_image__isnull=True)
+                | ~Q(lead_image_alt=""),
                 name="article_lead_image_needs_alt",
             ),
         ]
 
     def __str__(self) -> str:
         return self.headline
+
+    def save(self, *args, **kwargs):
+        # Sanitizing here, not in a form, so that no save path (admin, ingest,
+        # shell, fixtures) can store unsafe HTML.
+        self.body = clean_html(self.body)
+        self.body_text = html_to_text(self.body)
+        if (
+            kwargs.get("update_fields") is not None
+            and "body" in kwargs["update_fields"]
+        ):
+            kwargs["update_fields"] = {*kwargs["update_fields"], "body_text"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("news:article", kwargs={"pk": self.pk, "slug": self.slug})
 
     def clean(self) -> None:
         if self.lead_image and not self.lead_image_alt.strip():
@@ -233,18 +263,6 @@ class Article(models.Model):
             raise ValidationError(
                 {"published_at": "A scheduled article needs a publication time."}
             )
-
-    def save(self, *args, **kwargs):
-        # Sanitizing here, not in a form, so that no save path (admin, ingest,
-        # shell, fixtures) can store unsafe HTML.
-        self.body = clean_html(self.body)
-        self.body_text = html_to_text(self.body)
-        if kwargs.get("update_fields") is not None and "body" in kwargs["update_fields"]:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "body_text"}
-        super().save(*args, **kwargs)
-
-    def get_absolute_url(self) -> str:
-        return reverse("news:article", kwargs={"pk": self.pk, "slug": self.slug})
 
     def is_live(self, now=None) -> bool:
         now = now or timezone.now()

@@ -30,7 +30,9 @@ ALLOWED_ATTRIBUTES = {
     "time": {"datetime"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
-_BLOCK_END = re.compile(r"</(p|h[2-4]|li|blockquote|pre|figcaption|tr|dd|dt)>|<br\s*/?>", re.I)
+_BLOCK_END = re.compile(
+    r"</(p|h[2-4]|li|blockquote|pre|figcaption|tr|dd|dt)>|<br\s*/?>", re.I
+)
 _TAG = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _BLANKS = re.compile(r"\n\s*\n+")

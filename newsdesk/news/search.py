@@ -22,6 +22,18 @@ from django.utils.safestring import SafeString, mark_safe
 from newsdesk.news.models import Article
 
 MAX_TERMS = 12
+COUNT_SQL = """
+    SELECT count(*)
+    FROM news_article_fts JOIN news_article a ON a.id = news_article_fts.rowid
+    WHERE news_article_fts MATCH %s AND a.status IN (%s, %s) AND a.published_at <= %s
+"""
+PAGE_SQL = """
+    SELECT a.id, snippet(news_article_fts, 2, %s, %s, '…', 24)
+    FROM news_article_fts JOIN news_article a ON a.id = news_article_fts.rowid
+    WHERE news_article_fts MATCH %s AND a.status IN (%s, %s) AND a.published_at <= %s
+    ORDER BY bm25(news_article_fts, 10.0, 4.0, 1.0), a.published_at DESC
+    LIMIT %s OFFSET %s
+"""
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Private-use sentinels mark highlights inside SQLite's snippet so the text can be
 # escaped first and the <mark> tags added afterwards.
@@ -55,29 +67,20 @@ class SqliteFtsBackend(SearchBackend):
         # the last one also matches as a prefix (search-as-you-type habits).
         match = " ".join(f'"{t}"' for t in terms[:-1]) + f' "{terms[-1]}"*'
         now = connection.ops.adapt_datetimefield_value(timezone.now())
-        live = ("published", "scheduled")
-        where = (
-            "news_article_fts MATCH %s AND a.status IN (%s, %s) AND a.published_at <= %s"
-        )
-        params = [match, *live, now]
+        params = [match, "published", "scheduled", now]
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM news_article_fts JOIN news_article a "
-                f"ON a.id = news_article_fts.rowid WHERE {where}",  # noqa: S608
-                params,
-            )
+            cursor.execute(COUNT_SQL, params)
             total = cursor.fetchone()[0]
-            cursor.execute(
-                "SELECT a.id, snippet(news_article_fts, 2, %s, %s, '…', 24) "
-                "FROM news_article_fts JOIN news_article a "
-                f"ON a.id = news_article_fts.rowid WHERE {where} "  # noqa: S608
-                "ORDER BY bm25(news_article_fts, 10.0, 4.0, 1.0), a.published_at DESC "
-                "LIMIT %s OFFSET %s",
-                [_OPEN, _CLOSE, *params, limit, offset],
-            )
+            cursor.execute(PAGE_SQL, [_OPEN, _CLOSE, *params, limit, offset])
             rows = cursor.fetchall()
-        articles = Article.objects.select_related("category").in_bulk([r[0] for r in rows])
-        hits = [(articles[pk], _highlight(snippet)) for pk, snippet in rows if pk in articles]
+        articles = Article.objects.select_related("category").in_bulk(
+            [r[0] for r in rows]
+        )
+        hits = [
+            (articles[pk], _highlight(snippet))
+            for pk, snippet in rows
+            if pk in articles
+        ]
         return SearchPage(total, hits)
 
 
@@ -98,7 +101,12 @@ class BasicBackend(SearchBackend):
         total = qs.count()
         hits = []
         for article in qs[offset : offset + limit]:
-            hits.append((article, _basic_snippet(article.body_text or article.standfirst, terms)))
+            hits.append(
+                (
+                    article,
+                    _basic_snippet(article.body_text or article.standfirst, terms),
+                )
+            )
         return SearchPage(total, hits)
 
 

@@ -72,7 +72,9 @@ def lead_story() -> Article | None:
     return qs.filter(featured=True).first() or qs.first()
 
 
-def latest_by_section(*, per_section: int, exclude: set[int]) -> list[tuple[Category, list[Article]]]:
+def latest_by_section(
+    *, per_section: int, exclude: set[int]
+) -> list[tuple[Category, list[Article]]]:
     """Newest live articles of each top-level section, in one query."""
     sections = top_categories()
     ranked = (

@@ -171,7 +171,9 @@ def robots_txt(request):
     ]
     sitemap = getattr(settings, "NEWSDESK_SITEMAP_PATH", "/sitemap.xml")
     lines.append(f"Sitemap: {request.build_absolute_uri(sitemap)}")
-    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+    return HttpResponse(
+        "\n".join(lines) + "\n", content_type="text/plain; charset=utf-8"
+    )
 
 
 def error_404(request, exception=None):

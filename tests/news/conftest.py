@@ -22,9 +22,15 @@ def make_category(db):
 
 @pytest.fixture
 def make_article(db):
-    def make(category: Category, *, headline: str | None = None, age_hours: float = 1,
-             status: str = Article.Status.PUBLISHED, body: str = "<p>Body text.</p>",
-             **fields) -> Article:
+    def make(
+        category: Category,
+        *,
+        headline: str | None = None,
+        age_hours: float = 1,
+        status: str = Article.Status.PUBLISHED,
+        body: str = "<p>Body text.</p>",
+        **fields,
+    ) -> Article:
         n = next(_counter)
         article = Article(
             headline=headline or f"Headline number {n}",
@@ -51,6 +57,9 @@ def tree(make_category):
 @pytest.fixture
 def ap(db):
     return Source.objects.create(
-        name="Associated Press", credit="AP", url="https://apnews.com/",
-        licence="Licensed wire copy", indexing=Source.Indexing.NOINDEX,
+        name="Associated Press",
+        credit="AP",
+        url="https://apnews.com/",
+        licence="Licensed wire copy",
+        indexing=Source.Indexing.NOINDEX,
     )

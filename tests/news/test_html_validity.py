@@ -17,14 +17,25 @@ pytestmark = pytest.mark.django_db
 
 def test_pages_pass_the_nu_html_checker(client, tree, ap, make_article, tmp_path):
     require(VNU.exists(), f"{VNU} is missing: run `make tools` (needs npm)")
-    require(shutil.which("java") is not None, "java is missing (apt-get install openjdk-17-jre-headless)")
+    require(
+        shutil.which("java") is not None,
+        "java is missing (apt-get install openjdk-17-jre-headless)",
+    )
     article = make_article(
-        tree["finance"], headline="Talks & <progress>", source=ap, dateline="BEIJING",
-        byline="A Reporter", standfirst="Standfirst.",
+        tree["finance"],
+        headline="Talks & <progress>",
+        source=ap,
+        dateline="BEIJING",
+        byline="A Reporter",
+        standfirst="Standfirst.",
         body="<p>Body <a href='https://example.com/x'>link</a></p><blockquote>Q</blockquote>",
         original_published_at=None,
     )
-    article.tags.set(__import__("newsdesk.news.actions").news.actions.get_or_create_tags(["Fentanyl"]))
+    article.tags.set(
+        __import__("newsdesk.news.actions").news.actions.get_or_create_tags(
+            ["Fentanyl"]
+        )
+    )
     for i in range(4):
         make_article(tree["finance"], age_hours=i + 2)
         make_article(tree["world"], age_hours=i + 2)
@@ -45,8 +56,14 @@ def test_pages_pass_the_nu_html_checker(client, tree, ap, make_article, tmp_path
         files.append(str(path))
     result = subprocess.run(
         ["java", "-jar", str(VNU), "--errors-only", "--format", "json", *files],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     messages = json.loads(result.stderr or '{"messages": []}')["messages"]
-    errors = [f"{m['url'].rsplit('/', 1)[-1]}:{m.get('lastLine')}: {m['message']}" for m in messages]
+    errors = [
+        f"{m['url'].rsplit('/', 1)[-1]}:{m.get('lastLine')}: {m['message']}"
+        for m in messages
+    ]
     assert errors == []

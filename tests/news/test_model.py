@@ -20,7 +20,11 @@ def test_category_paths_follow_the_tree_to_any_depth(make_category):
     a = make_category("Business")
     b = make_category("Markets", parent=a)
     c = make_category("Bonds & Rates", parent=b)
-    assert (a.path, b.path, c.path) == ("business", "business/markets", "business/markets/bonds-rates")
+    assert (a.path, b.path, c.path) == (
+        "business",
+        "business/markets",
+        "business/markets/bonds-rates",
+    )
     assert c.depth == 2 and c.root_id == a.pk and a.root_id == a.pk
     # Renaming a parent's slug moves the whole subtree.
     a.slug = "economy"
@@ -44,8 +48,11 @@ def test_category_cannot_be_its_own_ancestor(make_category):
 
 def test_body_is_sanitized_on_every_save(tree):
     article = Article(
-        headline="X", slug="x", category=tree["world"],
-        body='<p onclick="steal()">Hi<script>alert(1)</script><a href="javascript:x()">l</a></p>',
+        headline="X",
+        slug="x",
+        category=tree["world"],
+        body='<p onclick="steal()">Hi<script>alert(1)</script>'
+        '<a href="javascript:x()">l</a></p>',
     )
     article.save()  # not even through actions
     article.refresh_from_db()
@@ -62,7 +69,9 @@ def png_file(name="x.png", size=(8, 6)):
 
 def test_lead_image_requires_alt_text_at_the_database_level(tree, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    article = Article(headline="X", slug="x", category=tree["world"], lead_image=png_file())
+    article = Article(
+        headline="X", slug="x", category=tree["world"], lead_image=png_file()
+    )
     with pytest.raises(ValidationError, match="Describe the image"):
         article.full_clean()
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -99,23 +108,36 @@ def test_publish_sets_time_and_schedule_in_the_future(make_article, tree):
 
 
 def test_upsert_is_idempotent_and_updates_on_new_version(tree, ap):
-    fields = {"headline": "Talks begin", "body": "<p>One.</p>", "category": tree["world"],
-              "status": Article.Status.PUBLISHED, "published_at": timezone.now()}
-    first = actions.do_upsert_article(source=ap, external_id="guid-1", fields=fields,
-                                      tag_names=["China", "US"])
-    again = actions.do_upsert_article(source=ap, external_id="guid-1", fields=dict(fields),
-                                      tag_names=["China", "US"])
+    fields = {
+        "headline": "Talks begin",
+        "body": "<p>One.</p>",
+        "category": tree["world"],
+        "status": Article.Status.PUBLISHED,
+        "published_at": timezone.now(),
+    }
+    first = actions.do_upsert_article(
+        source=ap, external_id="guid-1", fields=fields, tag_names=["China", "US"]
+    )
+    again = actions.do_upsert_article(
+        source=ap, external_id="guid-1", fields=dict(fields), tag_names=["China", "US"]
+    )
     assert first.created and not again.created and not again.changed
     assert Article.objects.count() == 1
     assert first.article.noindex, "wire copy of a noindex source is noindex by default"
     newer = actions.do_upsert_article(
-        source=ap, external_id="guid-1", fields={**fields, "body": "<p>Two.</p>"},
+        source=ap,
+        external_id="guid-1",
+        fields={**fields, "body": "<p>Two.</p>"},
         tag_names=["China", "US"],
     )
     assert newer.changed and Article.objects.get().body == "<p>Two.</p>"
 
 
 def test_source_and_external_id_are_unique(tree, ap):
-    Article.objects.create(headline="a", slug="a", category=tree["world"], source=ap, external_id="g")
+    Article.objects.create(
+        headline="a", slug="a", category=tree["world"], source=ap, external_id="g"
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
-        Article.objects.create(headline="b", slug="b", category=tree["world"], source=ap, external_id="g")
+        Article.objects.create(
+            headline="b", slug="b", category=tree["world"], source=ap, external_id="g"
+        )

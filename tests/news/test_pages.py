@@ -34,7 +34,9 @@ class Blocks(HTMLParser):
             self._depth += 1
         elif self._current and tag == "ol":
             self.ols[self._current] = self.ols.get(self._current, 0) + 1
-        elif self._current and tag == "a" and attrs.get("href", "").startswith("/news/"):
+        elif (
+            self._current and tag == "a" and attrs.get("href", "").startswith("/news/")
+        ):
             self.blocks[self._current].append(attrs["href"])
 
     def handle_endtag(self, tag):
@@ -79,17 +81,32 @@ def test_article_page_has_the_seed_anatomy(client, story, tree):
     assert f"<title>{story.headline} - newsdesk</title>" in html
     # Breadcrumb Home > Business > Finance, as a labelled nav and as JSON-LD.
     nav = re.search(r'<nav aria-label="Breadcrumb".*?</nav>', html, re.S).group(0)
-    assert [t.strip() for t in re.findall(r">([^<>]+)</a>", nav)] == ["Home", "Business", "Finance"]
-    ld = [json.loads(m) for m in re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)]
+    assert [t.strip() for t in re.findall(r">([^<>]+)</a>", nav)] == [
+        "Home",
+        "Business",
+        "Finance",
+    ]
+    ld = [
+        json.loads(m)
+        for m in re.findall(
+            r'<script type="application/ld\+json">(.*?)</script>', html, re.S
+        )
+    ]
     crumbs = next(d for d in ld if d.get("@type") == "BreadcrumbList")
-    assert [i["name"] for i in crumbs["itemListElement"]][:3] == ["Home", "Business", "Finance"]
+    assert [i["name"] for i in crumbs["itemListElement"]][:3] == [
+        "Home",
+        "Business",
+        "Finance",
+    ]
     assert f'data-article-id="{story.pk}"' in html
     assert re.search(r'data-views="\d+"', html)
     # Published time and the wire's original time with credit, machine-readable.
     assert html.count("<time datetime=") >= 2
     assert "Originally published by AP on" in html
     assert "BEIJING (AP)" in html and "By Ken Moritsugu" in html
-    assert '<meta name="robots" content="noindex">' in html  # wire copy of a noindex source
+    assert (
+        '<meta name="robots" content="noindex">' in html
+    )  # wire copy of a noindex source
     found = blocks_of(html)
     assert set(found.blocks) == {"related", "most-read", "recommended"}
     assert all(found.ols.get(k) == 1 for k in found.blocks)
@@ -108,7 +125,9 @@ def test_related_fallback_is_same_category_newest(client, story, tree):
     html = client.get(story.get_absolute_url()).content.decode()
     related = blocks_of(html).blocks["related"]
     expected = (
-        Article.objects.live().filter(category=tree["finance"]).exclude(pk=story.pk)
+        Article.objects.live()
+        .filter(category=tree["finance"])
+        .exclude(pk=story.pk)
         .order_by("-published_at")[:5]
     )
     assert related == [a.get_absolute_url() for a in expected]
@@ -119,9 +138,13 @@ def test_old_slug_and_bare_id_redirect_permanently(client, story):
     story.slug = "a-better-slug"
     actions.do_save_article(story)
     response = client.get(old)
-    assert response.status_code == 301 and response["Location"] == story.get_absolute_url()
+    assert (
+        response.status_code == 301 and response["Location"] == story.get_absolute_url()
+    )
     response = client.get(f"/news/{story.pk}/")
-    assert response.status_code == 301 and response["Location"] == story.get_absolute_url()
+    assert (
+        response.status_code == 301 and response["Location"] == story.get_absolute_url()
+    )
 
 
 def test_unpublished_and_withdrawn_articles(client, make_article, tree):
@@ -136,11 +159,17 @@ def test_unpublished_and_withdrawn_articles(client, make_article, tree):
 
 
 def test_draft_preview_is_for_staff_only(client, django_user_model, make_article, tree):
-    draft = make_article(tree["world"], status=Article.Status.DRAFT, headline="Secret draft")
+    draft = make_article(
+        tree["world"], status=Article.Status.DRAFT, headline="Secret draft"
+    )
     url = f"/news/{draft.pk}/preview/"
     assert client.get(url).status_code == 404
     editor = django_user_model.objects.create_user("ed", password="pw", is_staff=True)
-    editor.groups.add(__import__("django.contrib.auth.models").contrib.auth.models.Group.objects.get(name="Editor"))
+    editor.groups.add(
+        __import__("django.contrib.auth.models").contrib.auth.models.Group.objects.get(
+            name="Editor"
+        )
+    )
     client.force_login(editor)
     response = client.get(url)
     assert response.status_code == 200 and b"Secret draft" in response.content
@@ -158,12 +187,16 @@ def test_home_has_lead_sections_and_blocks(client, story, tree):
     assert len(ids) == len(set(ids)) and story.pk not in ids
 
 
-def test_category_page_breadcrumb_subsections_and_pagination(client, settings, tree, make_article):
+def test_category_page_breadcrumb_subsections_and_pagination(
+    client, settings, tree, make_article
+):
     settings.NEWSDESK_PAGE_SIZE = 3
     for i in range(7):
         make_article(tree["finance"], age_hours=i + 1)
     html = client.get("/business/").content.decode()
-    assert 'aria-label="Breadcrumb"' in html and ">Finance</a>" in html  # sub-section link
+    assert (
+        'aria-label="Breadcrumb"' in html and ">Finance</a>" in html
+    )  # sub-section link
     assert '<link rel="next" href="?page=2">' in html
     page2 = client.get("/business/?page=2").content.decode()
     assert '<link rel="prev" href="/business/">' in page2 and 'rel="next"' in page2
@@ -183,8 +216,20 @@ def test_tag_page(client, tree, make_article):
 
 @pytest.mark.parametrize(
     "query",
-    ['"', '"fentanyl', "fentanyl AND", "NEAR(a b)", "a* OR -b", "col:fentanyl", "^x",
-     "'; DROP TABLE news_article; --", "%ff%fe", "\x00", "(((", "fen" * 100],
+    [
+        '"',
+        '"fentanyl',
+        "fentanyl AND",
+        "NEAR(a b)",
+        "a* OR -b",
+        "col:fentanyl",
+        "^x",
+        "'; DROP TABLE news_article; --",
+        "%ff%fe",
+        "\x00",
+        "(((",
+        "fen" * 100,
+    ],
 )
 def test_search_survives_hostile_queries(client, story, query):
     response = client.get("/search/", {"q": query})
@@ -195,12 +240,20 @@ def test_search_rejects_oversized_queries_and_bad_pages(client, story):
     assert client.get("/search/", {"q": "x" * 10_000}).status_code == 400
     assert client.get("/search/?q=fentanyl&page=abc").status_code == 404
     assert client.get("/search/?q=fentanyl&page=50").status_code == 404
-    assert client.get("/search/?q=%ff%fe%fd").status_code == 200  # invalid UTF-8 escapes
+    assert (
+        client.get("/search/?q=%ff%fe%fd").status_code == 200
+    )  # invalid UTF-8 escapes
 
 
 def test_search_is_ranked_highlighted_and_escaped(client, tree, make_article):
-    make_article(tree["world"], headline="Budget vote", body="<p>Fentanyl mentioned once.</p>")
-    best = make_article(tree["world"], headline="Fentanyl talks", body="<p>Fentanyl &lt;b&gt; fentanyl.</p>")
+    make_article(
+        tree["world"], headline="Budget vote", body="<p>Fentanyl mentioned once.</p>"
+    )
+    best = make_article(
+        tree["world"],
+        headline="Fentanyl talks",
+        body="<p>Fentanyl &lt;b&gt; fentanyl.</p>",
+    )
     make_article(tree["world"], headline="Unrelated", body="<p>Nothing here.</p>")
     html = client.get("/search/", {"q": "fentanyl"}).content.decode()
     assert "2 results" in html
@@ -210,14 +263,19 @@ def test_search_is_ranked_highlighted_and_escaped(client, tree, make_article):
 
 
 def test_search_never_shows_unpublished(client, tree, make_article):
-    make_article(tree["world"], headline="Embargoed fentanyl", status=Article.Status.DRAFT)
+    make_article(
+        tree["world"], headline="Embargoed fentanyl", status=Article.Status.DRAFT
+    )
     html = client.get("/search/", {"q": "embargoed"}).content.decode()
     assert "0 results" in html
 
 
 def test_robots_and_error_pages(client):
     robots = client.get("/robots.txt").content.decode()
-    assert "Sitemap: http://testserver/sitemap.xml" in robots and "Disallow: /admin/" in robots
+    assert (
+        "Sitemap: http://testserver/sitemap.xml" in robots
+        and "Disallow: /admin/" in robots
+    )
     response = client.get("/no/such/section/")
     assert response.status_code == 404 and b"Page not found" in response.content
 
@@ -228,12 +286,20 @@ def _count(client, url) -> int:
     return len(queries)
 
 
-def test_query_counts_do_not_grow_with_list_length(client, settings, tree, make_article):
+def test_query_counts_do_not_grow_with_list_length(
+    client, settings, tree, make_article
+):
     settings.NEWSDESK_PAGE_SIZE = 50
     article = make_article(tree["finance"])
     tagged = make_article(tree["finance"])
     tagged.tags.set(actions.get_or_create_tags(["Markets"]))
-    urls = ["/", "/business/", article.get_absolute_url(), "/tag/markets/", "/search/?q=headline"]
+    urls = [
+        "/",
+        "/business/",
+        article.get_absolute_url(),
+        "/tag/markets/",
+        "/search/?q=headline",
+    ]
     before = {u: _count(client, u) for u in urls}
     for i in range(30):
         extra = make_article(tree["finance"] if i % 2 else tree["world"], age_hours=i)

@@ -29,14 +29,22 @@ def breadcrumb_jsonld(context, crumbs, last=None):
     ]
     if last is not None:
         items.append(
-            {"name": last.headline, "url": request.build_absolute_uri(last.get_absolute_url())}
+            {
+                "name": last.headline,
+                "url": request.build_absolute_uri(last.get_absolute_url()),
+            }
         )
     return jsonld(
         {
             "@context": "https://schema.org",
             "@type": "BreadcrumbList",
             "itemListElement": [
-                {"@type": "ListItem", "position": i, "name": it["name"], "item": it["url"]}
+                {
+                    "@type": "ListItem",
+                    "position": i,
+                    "name": it["name"],
+                    "item": it["url"],
+                }
                 for i, it in enumerate(items, start=1)
             ],
         }

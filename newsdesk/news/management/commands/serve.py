@@ -10,13 +10,17 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = "Serve newsdesk with granian (multi-process WSGI); static files via WhiteNoise."
+    help = (
+        "Serve newsdesk with granian (multi-process WSGI); static files via WhiteNoise."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument(
-            "--workers", type=int, default=os.cpu_count() or 1,
+            "--workers",
+            type=int,
+            default=os.cpu_count() or 1,
             help="Worker processes (default: one per core).",
         )
 
