@@ -121,11 +121,21 @@ class RecommendConfig:
     coread_prior: float = 1.0
     # A read pairs with this many of the reader's previous reads.
     coread_span: int = 10
-    # Reads of a history used for the profile and for co-reading at request time.
+    # Reads of a history used for the profile, and for co-reading, at request time.
     history_used: int = 50
+    coread_sources: int = 20
+    # Strongest co-read neighbours kept per article (by lift), rebuilt as counts grow.
+    coread_neighbours: int = 50
+    # Recent candidates scored per request, best by popularity and freshness first.
+    candidate_pool: int = 1000
     # Each earlier pick from the same category costs this much score (log scale).
     diversity_penalty: float = 0.7
     trending_ttl: float = 60.0
+
+
+# A score term must add at least this much (about +10% odds) to be given as reason.
+REASON_THRESHOLD = 0.1
+_NO_NEIGHBOURS = (np.zeros(0, dtype=np.int64), np.zeros(0))
 
 
 class _Decayed:
@@ -191,6 +201,8 @@ class RecommendationEngine:
         self._coreads: dict[int, Counter[int]] = {}
         self._pair_counts = np.zeros(capacity)
         self._pairs = 0.0
+        # source -> (its pair count when built, targets, log lifts)
+        self._neighbours: dict[int, tuple[float, np.ndarray, np.ndarray]] = {}
         self._trending_cache: tuple[float, int, np.ndarray] | None = None
 
     # ----------------------------------------------------------------- catalogue
@@ -369,30 +381,57 @@ class RecommendationEngine:
         lift[0] = 0.0
         return lift
 
-    def _coread_scores(
-        self, read: list[int]
-    ) -> tuple[dict[int, float], dict[int, int]]:
-        """Mean log lift of co-reading per article, and the read that lifts it most."""
+    def _top_neighbours(self, source: int) -> tuple[np.ndarray, np.ndarray]:
+        """The source's strongest co-reads (targets, smoothed log lifts), cached
+        until its pair count grows by a tenth: lifts drift slowly, scans are slow."""
+        counts = self._coreads.get(source)
+        if not counts:
+            return _NO_NEIGHBOURS
+        source_pairs = float(self._pair_counts[source])
+        cached = self._neighbours.get(source)
+        if cached and source_pairs <= cached[0] * 1.1 + 1:
+            return cached[1], cached[2]
         prior = self.config.coread_prior
-        pairs = max(self._pairs, 1.0)
-        totals: dict[int, float] = {}
-        best: dict[int, tuple[float, int]] = {}
-        sources = list(dict.fromkeys(read))
-        for source in sources:
-            neighbours = self._coreads.get(source)
-            if not neighbours:
-                continue
-            source_pairs = self._pair_counts[source]
-            for target, count in neighbours.items():
-                expected = source_pairs * self._pair_counts[target] / (2 * pairs)
-                lift = math.log((count + prior) / (expected + prior))
-                totals[target] = totals.get(target, 0.0) + lift
-                if lift > best.get(target, (0.0, -1))[0]:
-                    best[target] = (lift, source)
-        n = len(sources) or 1
-        return {k: v / n for k, v in totals.items()}, {
-            k: s for k, (_, s) in best.items()
-        }
+        targets = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        observed = np.fromiter(counts.values(), dtype=float, count=len(counts))
+        expected = source_pairs * self._pair_counts[targets] / (2 * max(self._pairs, 1))
+        lifts = np.log((observed + prior) / (expected + prior))
+        keep = self.config.coread_neighbours
+        if len(lifts) > keep:
+            top = np.argpartition(-lifts, keep - 1)[:keep]
+            targets, lifts = targets[top], lifts[top]
+        self._neighbours[source] = (source_pairs, targets, lifts)
+        return targets, lifts
+
+    def _coread_sources(self, read: list[int]) -> list[int]:
+        return list(dict.fromkeys(read[-self.config.coread_sources :]))
+
+    def _coread(self, indices: np.ndarray, read: list[int]) -> np.ndarray | None:
+        """Mean log lift of co-reading from the reader's recent reads, per index."""
+        sources = self._coread_sources(read)
+        found = [self._top_neighbours(source) for source in sources]
+        found = [pair for pair in found if len(pair[0])]
+        if not found:
+            return None
+        targets = np.concatenate([t for t, _ in found])
+        lifts = np.concatenate([lift for _, lift in found])
+        # Match targets to candidates through a sort, not a per-candidate lookup.
+        order = np.argsort(targets, kind="stable")
+        targets, lifts = targets[order], lifts[order]
+        starts = np.flatnonzero(np.r_[True, targets[1:] != targets[:-1]])
+        unique, sums = targets[starts], np.add.reduceat(lifts, starts)
+        at = np.minimum(np.searchsorted(unique, indices), len(unique) - 1)
+        return np.where(unique[at] == indices, sums[at], 0.0) / len(sources)
+
+    def _coread_source(self, index: int, read: list[int]) -> int | None:
+        """The read whose co-readers lift `index` most, for the reason shown."""
+        best, best_lift = None, 0.0
+        for source in self._coread_sources(read):
+            targets, lifts = self._top_neighbours(source)
+            hit = np.flatnonzero(targets == index)
+            if len(hit) and lifts[hit[0]] > best_lift:
+                best, best_lift = source, float(lifts[hit[0]])
+        return best
 
     def _reader(self, history: Iterable[ArticleId | Read]) -> list[int]:
         ids = [h.article_id if isinstance(h, Read) else h for h in history]
@@ -401,13 +440,12 @@ class RecommendationEngine:
 
     def _components(
         self, indices: np.ndarray, read: list[int], now: float
-    ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[int, int]]:
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         cfg = self.config
         parts: dict[str, np.ndarray] = {
             "popularity": self._popularity(indices, now),
             "freshness": cfg.freshness_weight * self._freshness(indices, now),
         }
-        sources: dict[int, int] = {}
         if read:
             profile = self._profile(read)
             if profile is not None and cfg.content_weight:
@@ -418,13 +456,11 @@ class RecommendationEngine:
                 lift = self._category_lift(read)
                 parts["category"] = cfg.category_weight * lift[self._category[indices]]
             if cfg.coread_weight:
-                coread, sources = self._coread_scores(read)
-                if coread:
-                    parts["coread"] = cfg.coread_weight * np.array(
-                        [coread.get(int(i), 0.0) for i in indices]
-                    )
+                coread = self._coread(indices, read)
+                if coread is not None:
+                    parts["coread"] = cfg.coread_weight * coread
         total = np.sum(list(parts.values()), axis=0)
-        return total, parts, sources
+        return total, parts
 
     def score(
         self,
@@ -439,7 +475,7 @@ class RecommendationEngine:
         if not len(indices):
             return np.zeros(0)
         unknown = indices < 0
-        total, _, _ = self._components(np.where(unknown, 0, indices), read, when)
+        total, _ = self._components(np.where(unknown, 0, indices), read, when)
         if unknown.any():
             # Score unknown ids as a new, uncategorised article with no counts.
             neutral = math.log(self._site_ctr(when)) + self.config.freshness_weight
@@ -480,14 +516,18 @@ class RecommendationEngine:
         read = self._reader(history)
         size = self._size
         recent = np.flatnonzero(self._published[:size] >= when - cfg.window_seconds)
+        if len(recent) > cfg.candidate_pool:
+            general = self._popularity(recent, when) + cfg.freshness_weight * (
+                self._freshness(recent, when)
+            )
+            top = np.argpartition(-general, cfg.candidate_pool - 1)
+            recent = recent[top[: cfg.candidate_pool]]
         parts_of_candidates = [recent, self._trending(when)]
-        coread_targets: list[int] = []
-        for source in read[-cfg.coread_span :]:
-            neighbours = self._coreads.get(source)
-            if neighbours:
-                coread_targets.extend(t for t, _ in neighbours.most_common(20))
-        parts_of_candidates.append(np.array(coread_targets, dtype=int))
-        candidates = np.unique(np.concatenate(parts_of_candidates).astype(int))
+        for source in self._coread_sources(read):
+            targets, lifts = self._top_neighbours(source)
+            parts_of_candidates.append(targets[lifts > 0])
+        candidates = np.sort(np.concatenate(parts_of_candidates).astype(np.int64))
+        candidates = candidates[np.r_[True, candidates[1:] != candidates[:-1]]]
 
         hidden = set(read)
         hidden_groups = {int(g) for g in self._group[read] if g >= 0}
@@ -508,16 +548,17 @@ class RecommendationEngine:
         if not len(candidates):
             return []
 
-        total, parts, sources = self._components(candidates, read, when)
+        total, parts = self._components(candidates, read, when)
         pool_size = min(len(candidates), max(limit * 5, 30))
         pool = np.argpartition(-total, pool_size - 1)[:pool_size]
         picks = self._diversify(candidates[pool], total[pool], limit, cold=not read)
-        positions = {int(c): i for i, c in enumerate(candidates)}
         return [
             Recommendation(
                 self._ids[index],
                 float(score),
-                self._reason(index, positions[index], parts, sources, read),
+                self._reason(
+                    index, int(np.searchsorted(candidates, index)), parts, read
+                ),
             )
             for index, score in picks
         ]
@@ -527,7 +568,9 @@ class RecommendationEngine:
     ) -> list[tuple[int, float]]:
         """Greedy: each pick from an already-used category pays a penalty per
         earlier pick there; one article per story/duplicate group."""
-        penalty = self.config.diversity_penalty * (2.0 if cold else 1.0)
+        # With no history there is no taste to trade off against: cold start shows
+        # the top article of each category before any category's second.
+        penalty = 1e9 if cold else self.config.diversity_penalty
         used_categories: Counter[int] = Counter()
         used_groups: set[int] = set()
         remaining = dict(zip(indices.tolist(), scores.tolist(), strict=True))
@@ -554,26 +597,23 @@ class RecommendationEngine:
         index: int,
         position: int,
         parts: dict[str, np.ndarray],
-        sources: dict[int, int],
         read: list[int],
     ) -> Reason:
         category = self._category_names[int(self._category[index])]
-        personal = {
-            name: float(parts[name][position])
-            for name in ("content", "coread", "category")
-            if name in parts
-        }
-        name, value = max(personal.items(), key=lambda kv: kv[1], default=("", 0.0))
-        if value > 0.1:
-            if name == "coread" and index in sources:
-                return self._because(sources[index], "readers_also_read")
-            if name == "content":
-                similarity = self._vector[read] @ self._vector[index]
-                return self._because(
-                    read[int(np.argmax(similarity))], "because_you_read"
-                )
-            if name == "category" and category:
-                return Reason("more_from", f"More from {category.title()}")
+
+        def counts(name: str) -> bool:
+            return name in parts and float(parts[name][position]) > REASON_THRESHOLD
+
+        # The most specific explanation that carries real weight wins.
+        if counts("coread"):
+            source = self._coread_source(index, read)
+            if source is not None:
+                return self._because(source, "readers_also_read")
+        if counts("content"):
+            similarity = self._vector[read] @ self._vector[index]
+            return self._because(read[int(np.argmax(similarity))], "because_you_read")
+        if counts("category") and category:
+            return Reason("more_from", f"More from {category.title()}")
         if category:
             return Reason("trending", f"Trending in {category.title()}")
         return Reason("trending", "Popular now")

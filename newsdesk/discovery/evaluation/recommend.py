@@ -250,7 +250,9 @@ def evaluate(
     impressions += read_behaviors(behaviors, scored=True)
     # Stable sort: context comes first among impressions with equal timestamps.
     impressions.sort(key=lambda i: i.at)
-    replay = Replay(engine or RecommendationEngine(), news or {})
+    replay = Replay(
+        engine if engine is not None else RecommendationEngine(), news or {}
+    )
     baselines = Baselines(seed)
     rng = np.random.default_rng(seed + 1)
     totals: dict[str, list[tuple[float, ...]]] = {
