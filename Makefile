@@ -33,9 +33,18 @@ demo: venv
 	$(PY) -m newsdesk collectstatic --noinput --verbosity 0
 	$(PY) -m newsdesk serve --host $(HOST) --port $(PORT)
 
+# With NEWSDESK_TEST_POSTGRES_URL set (CI sets it), the storage-sensitive tests
+# run a second time on PostgreSQL: both configurations must pass the same tests.
+POSTGRES_TESTS ?= tests/news
+
 test: venv
 	-@$(MAKE) --no-print-directory tools
 	$(PY) -m pytest $(PYTEST_ARGS)
+	@if [ -n "$$NEWSDESK_TEST_POSTGRES_URL" ]; then \
+		echo "== the same tests on PostgreSQL: $(POSTGRES_TESTS)"; \
+		NEWSDESK_TEST_DATABASE_URL="$$NEWSDESK_TEST_POSTGRES_URL" \
+			$(PY) -m pytest $(PYTEST_ARGS) $(POSTGRES_TESTS); \
+	fi
 
 lint: venv
 	$(VENV)/bin/ruff check .

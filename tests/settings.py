@@ -1,4 +1,8 @@
-"""Test settings: the real settings, a private data folder, an in-memory cache."""
+"""Test settings: the real settings, a private data folder, an in-memory cache.
+
+NEWSDESK_TEST_DATABASE_URL runs the same tests on another database (CI runs the
+page tests on PostgreSQL this way).
+"""
 
 import os
 import tempfile
@@ -8,6 +12,8 @@ os.environ.setdefault(
     os.path.join(tempfile.gettempdir(), f"newsdesk-test-{os.getuid()}"),
 )
 os.environ.setdefault("NEWSDESK_CACHE_URL", "locmem://")
+if os.environ.get("NEWSDESK_TEST_DATABASE_URL"):
+    os.environ["NEWSDESK_DATABASE_URL"] = os.environ["NEWSDESK_TEST_DATABASE_URL"]
 
 from newsdesk.settings import *  # noqa: E402, F403
 
