@@ -1,0 +1,103 @@
+"""RSS 0.9x/1.0/2.0 and Atom through feedparser (it recovers encodings and dates)."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import UTC, datetime
+
+import feedparser
+
+from .base import FeedError, Item, ItemError, ParsedFeed, plain_text, unique
+
+# A document cut off in transit ends before its root element closes; feedparser's
+# loose mode would still return the items it saw, the last one half-written.
+_ROOT_CLOSE = re.compile(rb"</(?:[\w-]+:)?(rss|feed|RDF)\s*>\s*$")
+
+
+def _when(entry, key: str) -> datetime | None:
+    parsed = entry.get(key + "_parsed")
+    if not parsed:
+        return None
+    return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+
+
+def _content(entry) -> str:
+    for content in entry.get("content") or []:
+        if content.get("value"):
+            return content["value"]
+    return ""
+
+
+def _image(entry) -> str:
+    for media in entry.get("media_content") or []:
+        if media.get("url") and (
+            media.get("medium") == "image" or "image" in (media.get("type") or "")
+        ):
+            return media["url"]
+    for thumb in entry.get("media_thumbnail") or []:
+        if thumb.get("url"):
+            return thumb["url"]
+    for link in entry.get("links") or []:
+        if link.get("rel") == "enclosure" and "image" in (link.get("type") or ""):
+            return link.get("href", "")
+    return ""
+
+
+def parse(body: bytes, *, url: str = "", content_type: str = "") -> ParsedFeed:
+    """Parse an RSS or Atom document; items without title or id are item errors."""
+    if not _ROOT_CLOSE.search(body[-200:]):
+        raise FeedError("truncated document: the root element is never closed")
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    data = feedparser.parse(
+        body, response_headers=headers, sanitize_html=False, resolve_relative_uris=True
+    )
+    version = data.get("version") or ""
+    if not version:
+        reason = data.get("bozo_exception") or "no RSS or Atom root element"
+        raise FeedError(f"not an RSS or Atom feed: {reason}")
+    feed_link = data.feed.get("link") or url
+    parsed = ParsedFeed(
+        format="atom" if version.startswith("atom") else "rss",
+        title=plain_text(data.feed.get("title", "")),
+        link=feed_link,
+    )
+    for position, entry in enumerate(data.entries):
+        link = entry.get("link") or ""
+        guid = (entry.get("id") or link or "").strip()
+        title = plain_text(entry.get("title", ""))
+        summary = entry.get("summary") or ""
+        if not title:
+            # RSS allows title-less items; a headline made from the description
+            # is better than losing the item.
+            title = plain_text(summary)[:120].rsplit(" ", 1)[0] if summary else ""
+        if not guid:
+            parsed.errors.append(
+                ItemError(position, "", "item has no guid and no link")
+            )
+            continue
+        if not title:
+            parsed.errors.append(ItemError(position, guid, "item has no title"))
+            continue
+        content = _content(entry)
+        terms = unique(t.get("term") or t.get("label") for t in entry.get("tags") or [])
+        parsed.items.append(
+            Item(
+                guid=guid[:500],
+                title=title,
+                url=link,
+                summary_html=summary if content else "",
+                content_html=content or summary,
+                author=plain_text(entry.get("author", "")),
+                published=_when(entry, "published") or _when(entry, "updated"),
+                updated=_when(entry, "updated"),
+                categories=terms,
+                tags=terms,
+                image_url=_image(entry),
+                language=entry.get("language") or data.feed.get("language") or "",
+                base_url=link or feed_link,
+            )
+        )
+    return parsed

@@ -1,0 +1,297 @@
+"""The ingest pipeline after parsing: normalize -> sanitize -> dedupe -> upsert.
+
+Each item is written in its own transaction through news.actions; an item that
+fails is recorded in IngestError and skipped, the rest go on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from newsdesk.ingest import rules as rules_mod
+from newsdesk.ingest.duplicates import NearDuplicates, get_duplicate_index
+from newsdesk.ingest.models import Feed, IngestError, Tombstone
+from newsdesk.ingest.parsers import Item, ItemError, ItemStatus
+from newsdesk.ingest.parsers.base import plain_text
+from newsdesk.news import actions
+from newsdesk.news.models import Article, Category, Source
+from newsdesk.news.sanitize import clean_html, html_to_text
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+@dataclass
+class Target:
+    """Where and how one run's items become articles."""
+
+    source: Source
+    category: Category
+    rules: list[rules_mod.Rule] = field(default_factory=list)
+    publish: bool = False
+    noindex: bool = True
+    feed: Feed | None = None
+    near_duplicates: bool = True
+
+    @classmethod
+    def for_feed(cls, feed: Feed) -> Target:
+        return cls(
+            source=feed.source,
+            category=feed.category,
+            rules=rules_mod.parse_rules(feed.mapping_rules),
+            publish=feed.publish,
+            noindex=feed.indexing == Source.Indexing.NOINDEX,
+            feed=feed,
+        )
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An item ready to store: sanitized article fields and tag names."""
+
+    fields: dict
+    tags: tuple[str, ...]
+    text: str
+
+
+class Skip(Exception):  # noqa: N818 (a control-flow signal, not an error)
+    """The item is deliberately not stored (duplicate, tombstoned)."""
+
+
+# -- stages ------------------------------------------------------------------------
+def sanitize(item: Item) -> tuple[str, str]:
+    """(body, standfirst) with untrusted HTML reduced to the site's allowlist."""
+    base = item.base_url or item.url or None
+    body = clean_html(item.content_html, base_url=base)
+    standfirst = ""
+    if item.summary_html and item.content_html:
+        standfirst = html_to_text(clean_html(item.summary_html, base_url=base))
+    return body, standfirst
+
+
+def normalize(
+    item: Item, *, target: Target, categories: dict[str, Category], now: datetime
+) -> Draft:
+    body, standfirst = sanitize(item)
+    text = f"{item.title}\n{html_to_text(body)}"
+    path = rules_mod.match_path(target.rules, categories=item.categories, text=text)
+    category = categories.get(path, target.category) if path else target.category
+    published = item.published
+    if published is not None and published > now:
+        published = None  # a clock ahead of ours must not schedule wire copy
+    fields = {
+        "headline": plain_text(item.title)[:300],
+        "standfirst": standfirst,
+        "body": body,
+        "byline": item.author[:200],
+        "dateline": item.dateline[:100],
+        "original_url": item.url,
+        "original_published_at": item.published,
+        "category": category,
+        "noindex": target.noindex,
+        "status": Article.Status.PUBLISHED if target.publish else Article.Status.DRAFT,
+        "published_at": (published or now) if target.publish else None,
+    }
+    return Draft(fields=fields, tags=item.tags, text=text)
+
+
+# Editors own these once an article exists; a new version from the wire changes
+# only the copy.
+CREATE_ONLY = ("category", "noindex", "status", "published_at")
+
+
+class Run:
+    """One pass of items from one source; keeps per-run lookups in memory."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.counts = Counts()
+        self.now = timezone.now()
+        self.categories = self._rule_categories()
+        self.tombstones: set[str] = set()
+        self.known: dict[str, int] = {}  # external_id -> article id, this source
+        self.foreign_urls: set[str] = set()
+        self.near = None
+        if target.near_duplicates:
+            index = get_duplicate_index()
+            self.near = NearDuplicates(index) if index is not None else None
+
+    def _rule_categories(self) -> dict[str, Category]:
+        paths = {r.path for r in self.target.rules}
+        found = {c.path: c for c in Category.objects.filter(path__in=paths)}
+        for missing in sorted(paths - set(found)):
+            self.record(
+                IngestError.Stage.PARSE, f"mapping rule names no section {missing!r}"
+            )
+        return found
+
+    def _preload(self, items: list[Item]) -> None:
+        source = self.target.source
+        guids = [i.guid for i in items]
+        self.tombstones |= set(
+            Tombstone.objects.filter(source=source, external_id__in=guids).values_list(
+                "external_id", flat=True
+            )
+        )
+        self.known.update(
+            Article.objects.filter(source=source, external_id__in=guids).values_list(
+                "external_id", "pk"
+            )
+        )
+        urls = [i.url for i in items if i.url]
+        self.foreign_urls.update(
+            Article.objects.filter(original_url__in=urls)
+            .exclude(source=source)
+            .values_list("original_url", flat=True)
+        )
+
+    def record(
+        self, stage: str, message: str, *, external_id: str = "", position=None
+    ) -> None:
+        IngestError.objects.create(
+            feed=self.target.feed,
+            source=self.target.source,
+            stage=stage,
+            external_id=external_id[:500],
+            position=position,
+            message=message[:5000],
+        )
+
+    def record_item_errors(self, errors: Iterable[ItemError]) -> None:
+        for error in errors:
+            self.counts.failed += 1
+            self.record(
+                IngestError.Stage.ITEM,
+                error.message,
+                external_id=error.guid,
+                position=error.position,
+            )
+
+    # -- per item ----------------------------------------------------------------
+    def dedupe(self, item: Item, draft: Draft) -> str:
+        """The external id to store `item` under, or Skip."""
+        if item.guid in self.tombstones:
+            raise Skip("deleted or killed earlier")
+        if item.guid in self.known:
+            return item.guid  # a new version of a known item
+        # Within one source the GUID is authoritative (several items may share a
+        # URL, e.g. a live page); across sources a shared URL is the same story.
+        if item.url and item.url in self.foreign_urls:
+            raise Skip("another source already carries this URL")
+        if self.near is not None:
+            other = self.near.duplicate_of(draft.text)
+            if other is not None:
+                raise Skip(f"near-duplicate of article {other}")
+        return item.guid
+
+    def store(self, item: Item) -> str:
+        source = self.target.source
+        if item.status is not ItemStatus.USABLE:
+            return self.withdraw(item)
+        draft = normalize(
+            item, target=self.target, categories=self.categories, now=self.now
+        )
+        external_id = self.dedupe(item, draft)
+        fields = dict(draft.fields)
+        if external_id in self.known:
+            for name in CREATE_ONLY:
+                fields.pop(name)
+        result = actions.do_upsert_article(
+            source=source, external_id=external_id, fields=fields, tag_names=draft.tags
+        )
+        if result.created:
+            self.known[external_id] = result.article.pk
+            if self.near is not None:
+                self.near.remember(result.article.pk, draft.text)
+            return "created"
+        return "updated" if result.changed else "unchanged"
+
+    def withdraw(self, item: Item) -> str:
+        source = self.target.source
+        Tombstone.objects.get_or_create(
+            source=source,
+            external_id=item.guid,
+            defaults={"reason": f"wire {item.status}"},
+        )
+        self.tombstones.add(item.guid)
+        article = Article.objects.filter(source=source, external_id=item.guid).first()
+        if article is None or article.status == Article.Status.WITHDRAWN:
+            return "skipped"
+        actions.do_withdraw(article)
+        return "withdrawn"
+
+    def process(self, items: Iterable[Item]) -> Counts:
+        batch: list[Item] = []
+        for item in items:
+            batch.append(item)
+            if len(batch) >= BATCH:
+                self._process_batch(batch)
+                batch = []
+        if batch:
+            self._process_batch(batch)
+        return self.counts
+
+    def _process_batch(self, items: list[Item]) -> None:
+        self._preload(items)
+        for position, item in enumerate(items):
+            try:
+                with transaction.atomic():
+                    outcome = self.store(item)
+            except Skip as reason:
+                log.debug("skipped %s: %s", item.guid, reason)
+                outcome = "skipped"
+            except Exception as exc:  # noqa: BLE001 (one bad item must not stop the feed)
+                self.counts.failed += 1
+                self.record(
+                    IngestError.Stage.ITEM,
+                    _describe(exc),
+                    external_id=item.guid,
+                    position=position,
+                )
+                continue
+            setattr(self.counts, outcome, getattr(self.counts, outcome) + 1)
+
+
+def _describe(exc: Exception) -> str:
+    message_dict = getattr(exc, "message_dict", None)
+    if message_dict:
+        return "; ".join(f"{k}: {' '.join(v)}" for k, v in message_dict.items())
+    return f"{type(exc).__name__}: {exc}"
+
+
+def process_items(
+    target: Target, items: Iterable[Item], *, errors: Iterable[ItemError] = ()
+) -> Counts:
+    """Store `items` for `target`; parser `errors` are recorded as failed items."""
+    run = Run(target)
+    run.record_item_errors(errors)
+    counts = run.process(items)
+    if target.feed is not None:
+        Feed.objects.filter(pk=target.feed.pk).update(
+            items_created=F("items_created") + counts.created,
+            items_updated=F("items_updated") + counts.updated,
+            items_withdrawn=F("items_withdrawn") + counts.withdrawn,
+            items_skipped=F("items_skipped") + counts.skipped,
+            items_failed=F("items_failed") + counts.failed,
+        )
+    return counts
