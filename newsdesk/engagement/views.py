@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-
 from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
-from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import (
@@ -18,32 +15,25 @@ from django.views.decorators.http import (
 )
 
 from newsdesk.engagement import actions, readers, selectors
+from newsdesk.engagement import beacon as beacon_response
 from newsdesk.news.selectors import get_article, get_category_by_path
 
-GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 REACTED_COOKIE = "newsdesk_reacted"  # tells the script of a cached page to fetch state
-
-
-def _counted(request, pk: int, response: HttpResponse) -> HttpResponse:
-    reader = actions.check_view(request, pk)
-    if reader is not None:
-        readers.set_reader_cookie(response, reader)
-    add_never_cache_headers(response)
-    return response
 
 
 # No CSRF token: the beacon must work from cached pages, and it can only add
 # one view per reader per window, which a cross-site page gains nothing from.
+# Most beacons are answered by middleware.BeaconMiddleware before reaching here.
 @csrf_exempt
 @require_POST
 def beacon(request, pk: int):
-    return _counted(request, pk, HttpResponse(status=204))
+    return beacon_response.respond(request, pk, pixel=False)
 
 
 @require_http_methods(["GET", "HEAD"])
 def pixel(request, pk: int):
     """The no-JavaScript beacon (an <img> in <noscript>); HEAD is never counted."""
-    return _counted(request, pk, HttpResponse(GIF, content_type="image/gif"))
+    return beacon_response.respond(request, pk, pixel=True)
 
 
 def _state(request, article) -> dict:

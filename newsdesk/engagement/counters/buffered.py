@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import multiprocessing.util
 import os
 import threading
 import time
@@ -59,7 +60,10 @@ class BufferedCounter(ViewCounter):
             target=self._run, name="newsdesk-view-writer", daemon=True
         )
         self._thread.start()
+        # Worker processes of a multiprocessing server (granian) leave through
+        # os._exit, which skips atexit but runs multiprocessing's finalizers.
         atexit.register(self.close)
+        multiprocessing.util.Finalize(None, self.close, exitpriority=100)
 
     def _run(self) -> None:
         try:

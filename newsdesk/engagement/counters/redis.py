@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import multiprocessing.util
 import os
 import threading
 import uuid
@@ -82,6 +83,7 @@ class RedisCounter(ViewCounter):
                     )
                     self._thread.start()
                     atexit.register(self.close)
+                    multiprocessing.util.Finalize(None, self.close, exitpriority=100)
 
     def _run(self) -> None:
         try:
