@@ -173,6 +173,8 @@ NEWSDESK_ARTICLE_EXTRAS = env_list("NEWSDESK_ARTICLE_EXTRAS", [])
 # --- engagement (views, reactions, most read) ----------------------------------
 from newsdesk.conf import env_float  # noqa: E402
 
+# Beacons are answered before the rest of the stack (docs/engagement.md).
+MIDDLEWARE = ["newsdesk.engagement.middleware.BeaconMiddleware", *MIDDLEWARE]
 NEWSDESK_ARTICLE_EXTRAS = NEWSDESK_ARTICLE_EXTRAS or [
     "newsdesk.engagement.hooks.article_extras"
 ]
