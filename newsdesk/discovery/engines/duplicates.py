@@ -105,7 +105,7 @@ class DuplicateIndex:
 
     # -- writes -------------------------------------------------------------------
     def add(self, slot: int, text: str) -> set[int]:
-        """Index `text` under `slot` (replacing what was there); returns its duplicates."""
+        """Index `text` under `slot` (replacing old text); returns its duplicates."""
         if slot < len(self._has) and self._has[slot]:
             self.remove(slot)
         return self._insert(slot, self.signature(text), text_digest(text))

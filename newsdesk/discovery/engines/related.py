@@ -30,10 +30,16 @@ corpus):
    `window` postings closest in time to the article are read. Common terms thus
    cost the same at 10k or 1M articles; rare terms are read whole.
 3. The best `candidates` of those are re-scored with the exact cosine, times a
-   recency factor (half-life `half_life_days` relative to the article's own date,
-   never below `recency_floor`) and a factor for a different category.
-4. Scores below `min_score` are dropped (weak matches are worse than none).
-5. The list is diversified with MMR (maximal marginal relevance), where the
+   recency factor relative to the article's own date and a factor
+   (`other_category`) for an article from another section. The recency half-life
+   is measured in news flow: the time this collection takes to publish
+   `half_life_articles` articles (bounded by `min_half_life_days` and
+   `max_half_life_days`); the factor never drops below `recency_floor`.
+4. Pseudo-relevance feedback: the article's vector is widened with its
+   `feedback` best neighbours (weight `feedback_weight`) and step 2-3 run again,
+   so sibling reports that use other words for the same event are found.
+5. Scores below `min_score` are dropped (weak matches are worse than none).
+6. The list is diversified with MMR (maximal marginal relevance), where the
    penalty only counts similarity above `redundancy`: readers want several
    reports of the story, not the same text twice. Members of the article's own
    duplicate group, or of an already listed article's group, are never listed.
@@ -94,8 +100,9 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class RelatedConfig:
-    """Ranking settings. Defaults are chosen from general news properties (a news
-    cycle lasts days, headlines say most), not fitted to one data set."""
+    """Ranking settings. Defaults are chosen from general news properties (a story
+    lives for a stretch of news flow, headlines and names say most, editors file
+    a story under one section), not fitted to one data set."""
 
     title_weight: float = 3.0
     standfirst_weight: float = 2.0
@@ -105,10 +112,12 @@ class RelatedConfig:
     query_terms: int = 24
     window: int = 1024
     candidates: int = 200
-    half_life_days: float = 3.0
+    half_life_articles: float = 1000.0
+    min_half_life_days: float = 0.25
+    max_half_life_days: float = 60.0
     recency_floor: float = 0.5
-    other_category: float = 0.8
-    min_score: float = 0.08
+    other_category: float = 0.6
+    min_score: float = 0.05
     mmr_lambda: float = 0.7
     redundancy: float = 0.6
     story_threshold: float = 0.35
@@ -173,6 +182,7 @@ class RelatedEngine:
         self._story_parent = _Grow(np.int64, -1)  # -1 unknown, -2 root
         self._dups = DuplicateIndex(self.config.duplicates)
         self._scratch = np.zeros(0, dtype=np.float32)
+        self._span_cache: tuple[int, float] | None = None
 
     # -- helpers ------------------------------------------------------------------
     def __len__(self) -> int:
@@ -205,11 +215,18 @@ class RelatedEngine:
             ids.append(tid)
         return ids
 
-    def _vector(self, feats: dict[str, float], tids: list[int]) -> tuple:
+    def _raw(self, article: Article) -> tuple[np.ndarray, np.ndarray]:
+        """(feature ids, sublinear field-weighted tf) of an article."""
+        feats = self._features(article)
+        tids = np.asarray(self._term_ids(feats), dtype=np.int32)
+        vals = np.fromiter(feats.values(), dtype=np.float32, count=len(feats))
+        return tids, vals
+
+    def _vector(self, tids: np.ndarray, vals: np.ndarray) -> tuple:
         df = self._df.a[tids].astype(np.float64)
         idf = np.log((1.0 + self._n_docs) / (1.0 + df)) + 1.0
-        w = np.fromiter(feats.values(), dtype=np.float64, count=len(feats)) * idf
-        t = np.asarray(tids, dtype=np.int32)
+        w = vals * idf
+        t = tids
         if len(w) > self.config.max_features:
             keep = np.argpartition(-w, self.config.max_features)[
                 : self.config.max_features
@@ -272,12 +289,12 @@ class RelatedEngine:
             self.remove(article.id)
         slot = self._new_slot(article)
         self._ts.set(slot, _timestamp(article.published))
-        feats = self._features(article)
-        tids = self._term_ids(feats)
-        for tid in tids:
-            self._df.set(tid, (self._df.a[tid] if tid < len(self._df.a) else 0) + 1)
+        tids, vals = self._raw(article)
+        if len(self._vocab) > len(self._df.a):
+            self._df.set(len(self._vocab) - 1, 0)
+        self._df.a[tids] += 1
         self._n_docs += 1
-        self._vt[slot], self._vw[slot] = self._vector(feats, tids)
+        self._vt[slot], self._vw[slot] = self._vector(tids, vals)
         self._post_insert(slot)
         self._dups.add(slot, self._text(article))
         self._assign_story(slot)
@@ -316,32 +333,22 @@ class RelatedEngine:
         items = (
             progress(articles, total=total, unit="article") if progress else articles
         )
-        feats_by_slot: list[dict[str, float]] = []
-        tids_by_slot: list[list[int]] = []
+        raw: list[tuple[np.ndarray, np.ndarray]] = []
         for article in items:
             if article.id in self._slot:
                 raise ValueError(f"duplicate article id {article.id!r}")
             slot = self._new_slot(article)
             self._ts.set(slot, _timestamp(article.published))
-            feats = self._features(article)
-            tids = self._term_ids(feats)
-            feats_by_slot.append(feats)
-            tids_by_slot.append(tids)
+            raw.append(self._raw(article))
             self._dups.add(slot, self._text(article))
-        n_terms = len(self._vocab)
-        counts = np.bincount(
-            np.fromiter(
-                (t for tids in tids_by_slot for t in tids),
-                dtype=np.int64,
-            ),
-            minlength=n_terms,
-        )
-        self._df.a = counts.astype(np.int32)
-        self._n_docs = len(feats_by_slot)
-        for slot, (feats, tids) in enumerate(
-            zip(feats_by_slot, tids_by_slot, strict=True)
-        ):
-            self._vt[slot], self._vw[slot] = self._vector(feats, tids)
+        self._n_docs = len(raw)
+        if raw:
+            counts = np.bincount(
+                np.concatenate([tids for tids, _ in raw]), minlength=len(self._vocab)
+            )
+            self._df.a = counts.astype(np.int32)
+        for slot, (tids, vals) in enumerate(raw):
+            self._vt[slot], self._vw[slot] = self._vector(tids, vals)
         self._rebuild_postings()
 
     def _rebuild_postings(self) -> None:
@@ -421,11 +428,30 @@ class RelatedEngine:
             uniq, acc = uniq[keep], acc[keep]
         return uniq[acc > 0].astype(np.int64)
 
+    def _half_life_days(self) -> float:
+        """`half_life_articles` worth of this collection's publishing, in days.
+
+        A story's life is measured in news flow, not wall-clock time: a wire
+        service turns over a topic in hours, a weekly in weeks. The rate is the
+        collection's articles per day over its whole time span.
+        """
+        c = self.config
+        alive = self._alive.a[: len(self._ids)]
+        if self._span_cache is None or self._span_cache[0] != self._n_docs:
+            ts = self._ts.a[: len(self._ids)][alive]
+            span = (float(ts.max()) - float(ts.min())) / DAY if len(ts) > 1 else 0.0
+            self._span_cache = (self._n_docs, span)
+        span = self._span_cache[1]
+        if span <= 0:
+            return c.max_half_life_days
+        days = c.half_life_articles / (self._n_docs / span)
+        return min(max(days, c.min_half_life_days), c.max_half_life_days)
+
     def _recency(self, slot: int, cands: np.ndarray) -> np.ndarray:
         c = self.config
         days = np.abs(self._ts.a[cands] - self._ts.a[slot]) / DAY
         return c.recency_floor + (1 - c.recency_floor) * np.exp2(
-            -days / c.half_life_days
+            -days / self._half_life_days()
         )
 
     def _rank(self, slot: int, query: tuple) -> tuple[np.ndarray, ...]:
@@ -488,34 +514,37 @@ class RelatedEngine:
         slot = self._get_slot(article_id)
         cands, score, cos = self._scored(slot)
         c = self.config
-        banned = self._dups.group(slot)
-        chosen: list[int] = []
-        chosen_pos: list[int] = []
-        if not len(cands):
+        pool = max(5 * k, 50)
+        cands, score, cos = cands[:pool], score[:pool], cos[:pool]
+        if not len(cands) or k <= 0:
             return []
+        banned = self._dups.group(slot)
+        available = np.fromiter((x not in banned for x in cands.tolist()), bool)
+        pairwise = self._pairwise(cands)
         max_sim = np.zeros(len(cands), np.float32)
-        available = np.ones(len(cands), bool)
-        for i, cand in enumerate(cands.tolist()):
-            if cand in banned:
-                available[i] = False
+        chosen: list[int] = []
         while len(chosen) < k and available.any():
             excess = np.clip((max_sim - c.redundancy) / (1 - c.redundancy), 0, None)
             mmr = c.mmr_lambda * score - (1 - c.mmr_lambda) * excess
-            mmr = np.where(available, mmr, -np.inf)
-            best = int(np.argmax(mmr))
-            pick = int(cands[best])
-            chosen.append(pick)
-            chosen_pos.append(best)
+            best = int(np.argmax(np.where(available, mmr, -np.inf)))
+            chosen.append(best)
             available[best] = False
-            for dup in self._dups.direct(pick):
+            for dup in self._dups.direct(int(cands[best])):
                 available[cands == dup] = False
-            max_sim = np.maximum(
-                max_sim, self._cosines((self._vt[pick], self._vw[pick]), cands)
-            )
+            max_sim = np.maximum(max_sim, pairwise[best])
         return [
-            Match(self._ids[s], float(score[p]), float(cos[p]))
-            for s, p in zip(chosen, chosen_pos, strict=True)
+            Match(self._ids[cands[p]], float(score[p]), float(cos[p])) for p in chosen
         ]
+
+    def _pairwise(self, slots: np.ndarray) -> np.ndarray:
+        """Cosine matrix of a few slots (dense over their shared features)."""
+        vt = [self._vt[x] for x in slots.tolist()]
+        lens = np.fromiter((len(v) for v in vt), dtype=np.int64, count=len(vt))
+        uniq, inv = np.unique(np.concatenate(vt), return_inverse=True)
+        dense = np.zeros((len(slots), len(uniq)), np.float32)
+        rows = np.repeat(np.arange(len(slots)), lens)
+        dense[rows, inv] = np.concatenate([self._vw[x] for x in slots.tolist()])
+        return dense @ dense.T
 
     def duplicates_of(self, article_id: Hashable) -> list[Hashable]:
         """Ids of the article's duplicate group (exact and near copies), itself

@@ -317,12 +317,22 @@ def evaluate_duplicates(
         progress=lambda it, **kw: tqdm(it, desc="duplicates", **kw, **bar_opts),
     )
     gold = [(a, b) for a, b, label in pairs if label]
+    extra: dict[str, Any] = {}
     if layout == "positives":
-        predicted = [
-            pair
-            for group in engine.duplicate_groups()
-            for pair in combinations(group, 2)
-        ]
+        # A positives-only list judges only the articles it names (the BBC list,
+        # for instance, is every same-headline pair, so a re-headlined copy is
+        # simply absent). As with pooled relevance judgements, predicted pairs
+        # with an unjudged article are left out of precision and counted apart.
+        judged = {x for a, b, _ in pairs for x in (a, b)}
+        predicted = []
+        unjudged = 0
+        for group in engine.duplicate_groups():
+            for a, b in combinations(group, 2):
+                if a in judged and b in judged:
+                    predicted.append((a, b))
+                else:
+                    unjudged += 1
+        extra["unjudged_predicted"] = unjudged
     else:
         predicted = [(a, b) for a, b, _ in pairs if engine.is_duplicate(a, b)]
     return {
@@ -330,6 +340,7 @@ def evaluate_duplicates(
         "threshold": engine.config.duplicates.threshold,
         "pairs": len(pairs),
         "layout": layout,
+        **extra,
     }
 
 
