@@ -49,6 +49,10 @@ class BufferedCounter(ViewCounter):
                 self._pending, self._thread, self._pid = [], None, os.getpid()
                 self._stop = threading.Event()
             if len(self._pending) >= MAX_PENDING:
+                if self.dropped % 10_000 == 0:
+                    log.error(
+                        "view buffer full: %d beacon(s) dropped", self.dropped + 1
+                    )
                 self.dropped += 1
                 return
             self._pending.append(hit)

@@ -64,7 +64,7 @@
         headers: { "X-CSRFToken": cookie("csrftoken"), "Accept": "application/json" }
       });
     }).then(function (r) {
-      return r.json().then(function (data) {
+      return r.json().catch(function () { return {}; }).then(function (data) {
         if (!r.ok) throw new Error(data.error || "Could not save your reaction.");
         show(data);
         status.textContent = data.mine ? "Reaction saved." : "Reaction removed.";
