@@ -123,6 +123,16 @@ def check_reaction(request, article: Article, kind: str) -> ReactionResult:
     if not article.is_live():
         return ReactionResult(ok=False, error="No such article.", status=404)
     reader = readers.get_reader(request)
+    if reader.new_cookie:
+        # A reaction belongs to a cookie, never to an IP + UA hash: a hash
+        # would change daily and differ from the cookie the reader gets now.
+        # Browsers have the cookie from the page's beacon before they click.
+        return ReactionResult(
+            ok=False,
+            error="Reactions need cookies: please try again.",
+            status=400,
+            reader=reader,
+        )
     if _over_limit(f"r{reader.key}", settings.NEWSDESK_REACTION_RATE_READER) or (
         _over_limit(f"ip{readers.ip_key(request)}", settings.NEWSDESK_REACTION_RATE_IP)
     ):

@@ -55,7 +55,10 @@ def state(request, pk: int):
     article = get_article(pk)
     if not article.is_live():
         raise Http404("No such article")
-    return JsonResponse(_state(request, article))
+    response = JsonResponse(_state(request, article))
+    # The script asks for state before a first reaction: the reader cookie too.
+    readers.set_reader_cookie(response, readers.get_reader(request))
+    return response
 
 
 @never_cache
@@ -75,8 +78,9 @@ def react(request, pk: int):
         response = HttpResponse(
             result.error, status=result.status, content_type="text/plain; charset=utf-8"
         )
-    if result.ok:
+    if result.reader is not None:
         readers.set_reader_cookie(response, result.reader)
+    if result.ok:
         response.set_cookie(
             REACTED_COOKIE, "1", max_age=readers.COOKIE_MAX_AGE, samesite="Lax",
             secure=settings.SESSION_COOKIE_SECURE,

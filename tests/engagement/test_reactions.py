@@ -134,3 +134,15 @@ def test_reader_stored_as_a_keyed_hash(article):
     cookie = client.cookies[COOKIE_NAME].value
     assert Reaction.objects.get().reader == cookie_key(cookie)
     assert str(Reaction.objects.get().reader) != cookie
+
+
+def test_reaction_without_reader_cookie_asks_to_retry_with_one(article):
+    client = Client(enforce_csrf_checks=True, HTTP_USER_AGENT=CHROME)
+    response = react(client, article, "good")
+    assert response.status_code == 400
+    assert not Reaction.objects.exists()
+    assert COOKIE_NAME in response.cookies  # the retry carries it
+    assert react(client, article, "good").status_code == 303
+    assert Reaction.objects.get().reader == cookie_key(
+        client.cookies[COOKIE_NAME].value
+    )

@@ -55,7 +55,7 @@
     var button = event.submitter;
     if (!button || !window.fetch) return;
     event.preventDefault();
-    var ready = cookie("csrftoken") ? Promise.resolve() : load();
+    var ready = cookie("csrftoken") && cookie("newsdesk_reacted") ? Promise.resolve() : load();
     ready.then(function () {
       var body = new FormData(form);
       body.set("kind", button.value);
