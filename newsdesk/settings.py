@@ -12,6 +12,7 @@ from newsdesk.conf import (
     cache_from_url,
     database_from_url,
     env_bool,
+    env_float,
     env_int,
     env_list,
     env_str,
@@ -114,6 +115,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
 STATIC_ROOT.mkdir(exist_ok=True)
@@ -171,7 +173,6 @@ NEWSDESK_RECOMMENDED_PROVIDER = env_str("NEWSDESK_RECOMMENDED_PROVIDER", "")
 NEWSDESK_ARTICLE_EXTRAS = env_list("NEWSDESK_ARTICLE_EXTRAS", [])
 
 # --- engagement (views, reactions, most read) ----------------------------------
-from newsdesk.conf import env_float  # noqa: E402
 
 # Beacons are answered before the rest of the stack (docs/engagement.md).
 MIDDLEWARE = ["newsdesk.engagement.middleware.BeaconMiddleware", *MIDDLEWARE]

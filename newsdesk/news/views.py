@@ -49,7 +49,11 @@ def article_extras(request, article) -> dict:
     """Context from the apps that decorate an article page (views, reactions...)."""
     context: dict = {}
     for path in settings.NEWSDESK_ARTICLE_EXTRAS:
-        context.update(import_string(path)(request, article))
+        for key, value in import_string(path)(request, article).items():
+            if isinstance(value, list) and isinstance(context.get(key), list):
+                context[key] = [*context[key], *value]  # e.g. article_scripts
+            else:
+                context[key] = value
     return context
 
 
