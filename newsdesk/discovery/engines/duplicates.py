@@ -20,6 +20,7 @@ a third copy.
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -71,7 +72,11 @@ class DuplicateIndex:
         ]
         self._exact: dict[int, list[int]] = defaultdict(list)
         self._edges: dict[int, set[int]] = defaultdict(set)
-        self._template = MinHash(num_perm=self.config.num_perm, seed=self.config.seed)
+        # crc32 is stable across processes (unlike hash()) and several times
+        # faster than datasketch's default sha1; 32 bits are all MinHash uses.
+        self._template = MinHash(
+            num_perm=self.config.num_perm, seed=self.config.seed, hashfunc=zlib.crc32
+        )
 
     # -- signatures ---------------------------------------------------------------
     def signature(self, text: str) -> np.ndarray:

@@ -58,6 +58,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import zipfile
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Hashable, Iterable, Sequence
@@ -650,7 +651,7 @@ class RelatedEngine:
             npz = np.load(io.BytesIO(data), allow_pickle=False)
             arrays = {name: npz[name] for name in npz.files}
             meta = json.loads(arrays["meta"].tobytes().decode())
-        except (OSError, KeyError, json.JSONDecodeError) as exc:
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
             raise ValueError(f"not a related-engine index: {exc}") from exc
         if meta.get("version") != FORMAT_VERSION:
             raise ValueError(
