@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from array import array
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -28,6 +29,10 @@ import numpy as np
 from datasketch import MinHash
 
 from .text import shingles, tokens
+
+
+def _bucket() -> array:
+    return array("i")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +72,12 @@ class DuplicateIndex:
         self._sigs = np.zeros((0, self.config.num_perm), dtype=np.uint32)
         self._digest = np.zeros(0, dtype=np.int64)
         self._has = np.zeros(0, dtype=bool)
-        self._tables: list[dict[bytes, list[int]]] = [
-            defaultdict(list) for _ in range(self.config.bands)
+        # Buckets are array('i'), not lists: the garbage collector does not
+        # track them, so millions of buckets add no pause to a worker's GC.
+        self._tables: list[dict[bytes, array]] = [
+            defaultdict(_bucket) for _ in range(self.config.bands)
         ]
-        self._exact: dict[int, list[int]] = defaultdict(list)
+        self._exact: dict[int, array] = defaultdict(_bucket)
         self._edges: dict[int, set[int]] = defaultdict(set)
         # crc32 is stable across processes (unlike hash()) and several times
         # faster than datasketch's default sha1; 32 bits are all MinHash uses.

@@ -111,7 +111,7 @@ class RelatedConfig:
     tag_weight: float = 2.0
     max_features: int = 64
     query_terms: int = 24
-    window: int = 1024
+    window: int = 256
     candidates: int = 200
     half_life_articles: float = 1000.0
     min_half_life_days: float = 0.25
@@ -159,6 +159,72 @@ class _Grow:
         self.a[i] = value
 
 
+class _Vectors:
+    """Every slot's sparse unit vector in two flat arrays (CSR with holes), so the
+    vectors of many slots are gathered with one numpy indexing operation and the
+    garbage collector sees two arrays, not two per article. Space left by
+    replaced vectors is reclaimed when it outgrows the live part."""
+
+    def __init__(self) -> None:
+        self.off = np.zeros(64, np.int64)
+        self.len = np.zeros(64, np.int32)
+        self.t = np.zeros(1024, np.int32)
+        self.w = np.zeros(1024, np.float32)
+        self.used = 0
+        self.live = 0
+
+    def _slots(self, slot: int) -> None:
+        if slot >= len(self.off):
+            size = max(slot + 1, 2 * len(self.off))
+            self.off = np.concatenate(
+                [self.off, np.zeros(size - len(self.off), np.int64)]
+            )
+            self.len = np.concatenate(
+                [self.len, np.zeros(size - len(self.len), np.int32)]
+            )
+
+    def get(self, slot: int) -> tuple[np.ndarray, np.ndarray]:
+        o, n = int(self.off[slot]), int(self.len[slot])
+        return self.t[o : o + n], self.w[o : o + n]
+
+    def set(self, slot: int, t: np.ndarray, w: np.ndarray) -> None:
+        self._slots(slot)
+        self.clear(slot)
+        n = len(t)
+        if self.used + n > len(self.t):
+            self._repack(extra=n)
+        self.t[self.used : self.used + n] = t
+        self.w[self.used : self.used + n] = w
+        self.off[slot], self.len[slot] = self.used, n
+        self.used += n
+        self.live += n
+
+    def clear(self, slot: int) -> None:
+        if slot < len(self.len):
+            self.live -= int(self.len[slot])
+            self.len[slot] = 0
+
+    def gather(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(concatenated feature ids, weights, per-slot lengths) of `slots`."""
+        lens = self.len[slots].astype(np.int64)
+        total = int(lens.sum())
+        if not total:
+            return np.zeros(0, np.int32), np.zeros(0, np.float32), lens
+        shift = self.off[slots] - (np.cumsum(lens) - lens)
+        idx = np.repeat(shift, lens) + np.arange(total)
+        return self.t[idx], self.w[idx], lens
+
+    def _repack(self, extra: int) -> None:
+        slots = np.flatnonzero(self.len)
+        t, w, lens = self.gather(slots)
+        size = max(2 * (self.live + extra), 1024)
+        self.t = np.zeros(size, np.int32)
+        self.w = np.zeros(size, np.float32)
+        self.t[: len(t)], self.w[: len(w)] = t, w
+        self.off[slots] = np.cumsum(lens) - lens
+        self.used = self.live = len(t)
+
+
 class RelatedEngine:
     """Similarity index + duplicate index + story parents over one article set."""
 
@@ -173,8 +239,7 @@ class RelatedEngine:
         self._ts = _Grow(np.float64)
         self._alive = _Grow(bool, False)
         self._cat: list[str] = []
-        self._vt: list[np.ndarray] = []  # per slot: feature ids (int32)
-        self._vw: list[np.ndarray] = []  # per slot: weights (float32), unit norm
+        self._vec = _Vectors()  # per slot: kept feature ids and unit-norm weights
         self._vocab: dict[str, int] = {}
         self._df = _Grow(np.int32)
         self._n_docs = 0
@@ -183,7 +248,7 @@ class RelatedEngine:
         self._story_parent = _Grow(np.int64, -1)  # -1 unknown, -2 root
         self._dups = DuplicateIndex(self.config.duplicates)
         self._scratch = np.zeros(0, dtype=np.float32)
-        self._span_cache: tuple[int, float] | None = None
+        self._span: tuple[float, float] | None = None  # (first, last) publication
 
     # -- helpers ------------------------------------------------------------------
     def __len__(self) -> int:
@@ -250,8 +315,6 @@ class RelatedEngine:
             slot = len(self._ids)
             self._ids.append(article.id)
             self._cat.append("")
-            self._vt.append(np.zeros(0, np.int32))
-            self._vw.append(np.zeros(0, np.float32))
         self._slot[article.id] = slot
         self._alive.set(slot, True)
         self._cat[slot] = article.category or ""
@@ -261,9 +324,7 @@ class RelatedEngine:
     def _post_insert(self, slot: int) -> None:
         ts = self._ts.a
         when = ts[slot]
-        for tid, w in zip(
-            self._vt[slot].tolist(), self._vw[slot].tolist(), strict=True
-        ):
+        for tid, w in zip(*(v.tolist() for v in self._vec.get(slot)), strict=True):
             docs, weights = self._pd[tid], self._pw[tid]
             if not docs or ts[docs[-1]] <= when:
                 docs.append(slot)
@@ -275,7 +336,7 @@ class RelatedEngine:
 
     def _post_delete(self, slot: int) -> None:
         ts = self._ts.a
-        for tid in self._vt[slot].tolist():
+        for tid in self._vec.get(slot)[0].tolist():
             docs, weights = self._pd[tid], self._pw[tid]
             at = bisect_left(docs, ts[slot], key=lambda d: ts[d])
             while docs[at] != slot:
@@ -290,12 +351,15 @@ class RelatedEngine:
             self.remove(article.id)
         slot = self._new_slot(article)
         self._ts.set(slot, _timestamp(article.published))
+        if self._span is not None:
+            when = float(self._ts.a[slot])
+            self._span = (min(self._span[0], when), max(self._span[1], when))
         tids, vals = self._raw(article)
         if len(self._vocab) > len(self._df.a):
             self._df.set(len(self._vocab) - 1, 0)
         self._df.a[tids] += 1
         self._n_docs += 1
-        self._vt[slot], self._vw[slot] = self._vector(tids, vals)
+        self._vec.set(slot, *self._vector(tids, vals))
         self._post_insert(slot)
         self._dups.add(slot, self._text(article))
         self._assign_story(slot)
@@ -310,13 +374,13 @@ class RelatedEngine:
         self._post_delete(slot)
         # df counts every feature the article had; the kept vector is a subset, so
         # the counts drift slightly until the next `build`.
-        for tid in self._vt[slot].tolist():
+        for tid in self._vec.get(slot)[0].tolist():
             self._df.a[tid] -= 1
         self._n_docs -= 1
+        self._span = None
         self._dups.remove(slot)
         self._alive.a[slot] = False
-        self._vt[slot] = np.zeros(0, np.int32)
-        self._vw[slot] = np.zeros(0, np.float32)
+        self._vec.clear(slot)
         self._free.append(slot)
 
     def build(
@@ -349,19 +413,17 @@ class RelatedEngine:
             )
             self._df.a = counts.astype(np.int32)
         for slot, (tids, vals) in enumerate(raw):
-            self._vt[slot], self._vw[slot] = self._vector(tids, vals)
+            self._vec.set(slot, *self._vector(tids, vals))
         self._rebuild_postings()
 
     def _rebuild_postings(self) -> None:
         n = len(self._ids)
-        lens = np.fromiter((len(v) for v in self._vt), dtype=np.int64, count=n)
         self._pd = [array("i") for _ in self._vocab]
         self._pw = [array("f") for _ in self._vocab]
-        if not lens.sum():
+        terms, weights, lens = self._vec.gather(np.arange(n))
+        if not len(terms):
             return
         slots = np.repeat(np.arange(n, dtype=np.int32), lens)
-        terms = np.concatenate(self._vt)
-        weights = np.concatenate(self._vw)
         order = np.lexsort((slots, self._ts.a[slots], terms))
         slots, terms, weights = slots[order], terms[order], weights[order]
         bounds = np.flatnonzero(np.diff(terms)) + 1
@@ -382,10 +444,8 @@ class RelatedEngine:
             self._scratch = np.zeros(size, np.float32)
         scratch = self._scratch
         scratch[query[0]] = query[1]
-        vt = [self._vt[c] for c in cands.tolist()]
-        vw = [self._vw[c] for c in cands.tolist()]
-        lens = np.fromiter((len(v) for v in vt), dtype=np.int64, count=len(vt))
-        prod = scratch[np.concatenate(vt)] * np.concatenate(vw)
+        terms, weights, lens = self._vec.gather(cands)
+        prod = scratch[terms] * weights
         scratch[query[0]] = 0.0
         if not len(prod):
             return np.zeros(len(cands), np.float32)
@@ -437,12 +497,10 @@ class RelatedEngine:
         collection's articles per day over its whole time span.
         """
         c = self.config
-        alive = self._alive.a[: len(self._ids)]
-        if self._span_cache is None or self._span_cache[0] != self._n_docs:
-            ts = self._ts.a[: len(self._ids)][alive]
-            span = (float(ts.max()) - float(ts.min())) / DAY if len(ts) > 1 else 0.0
-            self._span_cache = (self._n_docs, span)
-        span = self._span_cache[1]
+        if self._span is None:
+            ts = self._ts.a[: len(self._ids)][self._alive.a[: len(self._ids)]]
+            self._span = (float(ts.min()), float(ts.max())) if len(ts) else (0.0, 0.0)
+        span = (self._span[1] - self._span[0]) / DAY
         if span <= 0:
             return c.max_half_life_days
         days = c.half_life_articles / (self._n_docs / span)
@@ -476,24 +534,22 @@ class RelatedEngine:
         c = self.config
         top = cands[: c.feedback]
         if not len(top) or c.feedback_weight <= 0:
-            return self._vt[slot], self._vw[slot]
+            return self._vec.get(slot)
         w = score[: len(top)] / score[: len(top)].sum() * c.feedback_weight
-        terms = np.concatenate([self._vt[slot], *(self._vt[x] for x in top.tolist())])
-        weights = np.concatenate(
-            [self._vw[slot], *(self._vw[x] * w[i] for i, x in enumerate(top.tolist()))]
-        )
+        terms, weights, lens = self._vec.gather(np.concatenate([[slot], top]))
+        weights = weights * np.repeat(np.concatenate([[1.0], w]), lens)
         uniq, inv = np.unique(terms, return_inverse=True)
-        summed = np.bincount(inv, weights=weights)
+        summed: np.ndarray = np.bincount(inv, weights=weights)
         limit = 2 * c.max_features
         if len(uniq) > limit:
             keep = np.sort(np.argpartition(-summed, limit)[:limit])
             uniq, summed = uniq[keep], summed[keep]
-        summed /= np.sqrt(np.dot(summed, summed)) or 1.0
+        summed = summed / (np.sqrt(np.dot(summed, summed)) or 1.0)
         return uniq.astype(np.int32), summed.astype(np.float32)
 
     def _scored(self, slot: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(candidate slots, final scores, cosines), best first, above `min_score`."""
-        query = (self._vt[slot], self._vw[slot])
+        query = self._vec.get(slot)
         cands, score, cos = self._rank(slot, query)
         if self.config.feedback:
             cands, score, cos = self._rank(slot, self._expand(slot, cands, score))
@@ -539,12 +595,10 @@ class RelatedEngine:
 
     def _pairwise(self, slots: np.ndarray) -> np.ndarray:
         """Cosine matrix of a few slots (dense over their shared features)."""
-        vt = [self._vt[x] for x in slots.tolist()]
-        lens = np.fromiter((len(v) for v in vt), dtype=np.int64, count=len(vt))
-        uniq, inv = np.unique(np.concatenate(vt), return_inverse=True)
+        terms, weights, lens = self._vec.gather(slots)
+        uniq, inv = np.unique(terms, return_inverse=True)
         dense = np.zeros((len(slots), len(uniq)), np.float32)
-        rows = np.repeat(np.arange(len(slots)), lens)
-        dense[rows, inv] = np.concatenate([self._vw[x] for x in slots.tolist()])
+        dense[np.repeat(np.arange(len(slots)), lens), inv] = weights
         return dense @ dense.T
 
     def duplicates_of(self, article_id: Hashable) -> list[Hashable]:
@@ -618,7 +672,7 @@ class RelatedEngine:
         """The whole state as bytes (numpy .npz, no pickle): safe to store in a
         database or a file and load in another process with `from_bytes`."""
         n = len(self._ids)
-        lens = np.fromiter((len(v) for v in self._vt), dtype=np.int64, count=n)
+        terms, weights, lens = self._vec.gather(np.arange(n))
         meta = {
             "version": FORMAT_VERSION,
             "config": self.config.to_json(),
@@ -628,7 +682,7 @@ class RelatedEngine:
             "n_docs": self._n_docs,
         }
         vocab = sorted(self._vocab, key=self._vocab.__getitem__)
-        arrays = {
+        arrays: dict[str, Any] = {
             "meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
             "vocab": np.frombuffer("\n".join(vocab).encode(), dtype=np.uint8),
             "df": self._df.a[: len(vocab)],
@@ -636,8 +690,8 @@ class RelatedEngine:
             "alive": self._alive.a[:n],
             "story_parent": self._story_parent.a[:n],
             "vec_len": lens,
-            "vec_terms": np.concatenate(self._vt) if n else np.zeros(0, np.int32),
-            "vec_weights": np.concatenate(self._vw) if n else np.zeros(0, np.float32),
+            "vec_terms": terms,
+            "vec_weights": weights,
             **self._dups.to_state(),
         }
         buf = io.BytesIO()
@@ -669,11 +723,13 @@ class RelatedEngine:
         self._ts.a = arrays["ts"].astype(np.float64)
         self._alive.a = arrays["alive"].astype(bool)
         self._story_parent.a = arrays["story_parent"].astype(np.int64)
-        bounds = np.cumsum(arrays["vec_len"])[:-1]
-        self._vt = list(np.split(arrays["vec_terms"].astype(np.int32), bounds))
-        self._vw = list(np.split(arrays["vec_weights"].astype(np.float32), bounds))
-        if not self._ids:
-            self._vt, self._vw = [], []
+        lens = arrays["vec_len"].astype(np.int64)
+        vec = self._vec
+        vec.t = np.array(arrays["vec_terms"], dtype=np.int32)
+        vec.w = np.array(arrays["vec_weights"], dtype=np.float32)
+        vec.len = lens.astype(np.int32)
+        vec.off = np.cumsum(lens) - lens
+        vec.used = vec.live = len(vec.t)
         self._slot = {
             self._ids[s]: s
             for s in np.flatnonzero(self._alive.a[: len(self._ids)]).tolist()

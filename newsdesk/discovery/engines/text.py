@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterable
 
 PREFIX_LEN = 5
@@ -204,11 +204,11 @@ def names(text: str) -> set[str]:
     return {t for word in found for t in tokens(word)}
 
 
-def field_features(text: str) -> Counter[str]:
+def field_features(text: str) -> dict[str, float]:
     """Raw feature counts of one field (see the module docstring for the kinds)."""
     words = content_words(text)
     boosted = names(text)
-    feats: Counter[str] = Counter()
+    feats: dict[str, float] = defaultdict(float)
     for i, word in enumerate(words):
         feats["w:" + word] += NAME_WEIGHT if word in boosted else 1
         if len(word) > PREFIX_LEN + 1 and not word.isdigit():
@@ -232,7 +232,7 @@ def weighted_features(
 
     `fields` holds (text, weight) pairs, e.g. headline 3, standfirst 2, body 1.
     """
-    total: Counter[str] = Counter()
+    total: dict[str, float] = defaultdict(float)
     for text, weight in fields:
         if not text or weight <= 0:
             continue
