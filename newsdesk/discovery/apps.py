@@ -5,3 +5,20 @@ class DiscoveryConfig(AppConfig):
     name = "newsdesk.discovery"
     label = "discovery"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.core.signals import request_finished, request_started
+
+        # Registers the reading-history model even before discovery/models.py
+        # imports it (a no-op once it does).
+        from newsdesk.discovery import (
+            models_recommend,  # noqa: F401
+            receivers,
+        )
+
+        request_started.connect(
+            receivers.remember_request, dispatch_uid="discovery.remember_request"
+        )
+        request_finished.connect(
+            receivers.forget_request, dispatch_uid="discovery.forget_request"
+        )

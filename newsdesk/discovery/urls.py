@@ -1,5 +1,20 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from newsdesk.discovery import recommend_views
 
 app_name = "discovery"
 
-urlpatterns: list = []
+urlpatterns = [
+    path(
+        "discovery/recommended",
+        recommend_views.recommended,
+        name="recommended",
+    ),
+    path("reader/", recommend_views.reader_page, name="reader"),
+    path("reader/clear", recommend_views.clear_history, name="clear"),
+    path(
+        "reader/personalise",
+        recommend_views.set_personalisation,
+        name="personalise",
+    ),
+]

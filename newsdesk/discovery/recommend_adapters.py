@@ -1,0 +1,229 @@
+"""ORM rows <-> the pure recommendation engine, and the process's engine state.
+
+`Recommender` is the interface chosen by NEWSDESK_RECOMMENDER (see
+`recommend_selectors.get_recommender`); `EngineRecommender`, the default, keeps
+one `engines.recommend.RecommendationEngine` per process:
+
+- on first use it loads the live articles of the last NEWSDESK_RECOMMEND_LOAD_DAYS
+  and replays the reads of the last READS_REPLAY (popularity and co-reading);
+- then, at most every NEWSDESK_RECOMMEND_REFRESH_SECONDS and inside the request
+  that finds it stale, it pulls what changed: edited, withdrawn or newly live
+  articles, and reads written since (every process writes reads to the database,
+  so every process's engine sees every reader's views, a few seconds late);
+- articles a reader read before the loaded period are fetched when first needed.
+
+The engine itself is not thread-safe; one lock serialises it per process (the
+work is numpy, short, and mostly holds the GIL anyway).
+"""
+
+from __future__ import annotations
+
+import abc
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+
+from newsdesk.discovery.engines import recommend as engine
+from newsdesk.discovery.models_recommend import ReadingHistory
+from newsdesk.news.models import Article
+
+ARTICLE_FIELDS = ("id", "headline", "standfirst", "category__name", "published_at")
+STATE_FIELDS = (*ARTICLE_FIELDS, "status")
+# Reads replayed at start: popularity halves every 12 h, so older reads weigh nothing.
+READS_REPLAY = timedelta(days=3)
+# A reader's reads within this span before a new read count as co-reading.
+COREAD_SPAN = timedelta(days=1)
+# Rows written by other processes may carry times up to a flush or two in the past.
+SLACK = timedelta(seconds=30)
+MAX_READS_PER_REFRESH = 50_000
+
+
+def engine_article(row: dict, *, group=None) -> engine.Article:
+    """An engine article from a `values(*ARTICLE_FIELDS)` row."""
+    published = row.get("published_at")
+    return engine.Article(
+        row["id"],
+        category=row.get("category__name"),
+        published_at=published.timestamp() if published else None,
+        group=group,
+        title=row.get("headline", ""),
+        text=row.get("standfirst", ""),
+    )
+
+
+def article_groups(ids: Iterable[int]) -> dict[int, object]:
+    """Duplicate group / story of each article, where discovery knows one.
+
+    Returns {} until discovery stores groups; siblings are then excluded by the
+    engine (one per group, none of a read or current article's group).
+    """
+    return {}
+
+
+class Recommender(abc.ABC):
+    """What serving needs from a recommender; subclass and name it in settings."""
+
+    @abc.abstractmethod
+    def recommend(
+        self,
+        history: Sequence[engine.Read],
+        *,
+        now: datetime,
+        current: int | None,
+        exclude: Iterable[int],
+        limit: int,
+    ) -> list[engine.Recommendation]:
+        """Personal list for `history` (oldest first); [] when there is nothing."""
+
+    def fallback(
+        self, *, now: datetime, current: int | None, exclude: Iterable[int], limit: int
+    ) -> list[engine.Recommendation]:
+        """The same list for every reader (cacheable pages); cold start by default."""
+        return self.recommend(
+            (), now=now, current=current, exclude=exclude, limit=limit
+        )
+
+    def loaded(self) -> bool:
+        """False while the first use would be slow (pages then skip it)."""
+        return True
+
+
+class EngineRecommender(Recommender):
+    def __init__(self) -> None:
+        cfg = engine.RecommendConfig(
+            window_seconds=settings.NEWSDESK_RECOMMEND_WINDOW_HOURS * 3600.0,
+            trending=settings.NEWSDESK_RECOMMEND_TRENDING,
+        )
+        self.engine = engine.RecommendationEngine(cfg)
+        self._lock = threading.Lock()
+        self._refreshed = 0.0  # time.monotonic() of the last refresh
+        self._articles_at: datetime | None = None
+        self._reads_at: datetime | None = None
+        self._fed: set[tuple[int, int, datetime]] = set()
+
+    # ---------------------------------------------------------------- serving
+
+    def loaded(self) -> bool:
+        return self._articles_at is not None
+
+    def recommend(self, history, *, now, current, exclude, limit):
+        with self._lock:
+            self._refresh_if_stale(now)
+            self._add_missing([r.article_id for r in history[-50:]])
+            return self.engine.recommend(
+                history, now.timestamp(), limit=limit, current=current, exclude=exclude
+            )
+
+    # ------------------------------------------------------------------ state
+
+    def _refresh_if_stale(self, now: datetime) -> None:
+        interval = settings.NEWSDESK_RECOMMEND_REFRESH_SECONDS
+        if self._articles_at is None:
+            self._load(now)
+        elif time.monotonic() - self._refreshed >= interval:
+            self._refresh(now)
+        else:
+            return
+        self._refreshed = time.monotonic()
+
+    def _add_rows(self, rows: list[dict]) -> None:
+        groups = article_groups(r["id"] for r in rows)
+        for row in rows:
+            self.engine.add_article(engine_article(row, group=groups.get(row["id"])))
+
+    def _load(self, now: datetime) -> None:
+        since = now - timedelta(days=settings.NEWSDESK_RECOMMEND_LOAD_DAYS)
+        rows = list(
+            Article.objects.live(now)
+            .filter(published_at__gte=since)
+            .order_by("published_at")
+            .values(*ARTICLE_FIELDS)
+        )
+        self._add_rows(rows)
+        self._articles_at = now
+        self._reads_at = now - READS_REPLAY
+        self._feed_reads(now, replay=True)
+
+    def _refresh(self, now: datetime) -> None:
+        assert self._articles_at is not None  # noqa: S101 - _load ran
+        changed = (
+            Article.objects.filter(modified_at__gt=self._articles_at - SLACK)
+            .order_by()
+            .values(*STATE_FIELDS)
+        )
+        # Scheduled articles go live at their time without being saved again.
+        due = (
+            Article.objects.live(now)
+            .filter(published_at__gt=self._articles_at - SLACK)
+            .order_by()
+            .values(*STATE_FIELDS)
+        )
+        live_statuses = (Article.Status.PUBLISHED, Article.Status.SCHEDULED)
+        rows = {r["id"]: r for r in [*changed, *due]}.values()
+        fresh = []
+        for row in rows:
+            published = row["published_at"]
+            if row["status"] in live_statuses and published and published <= now:
+                fresh.append(row)
+            elif row["id"] in self.engine:
+                self.engine.withdraw(row["id"])
+        self._add_rows(fresh)
+        self._articles_at = now
+        self._feed_reads(now, replay=False)
+
+    def _feed_reads(self, now: datetime, *, replay: bool) -> None:
+        """Feed reads written since the last feed as views, in time order."""
+        assert self._reads_at is not None  # noqa: S101
+        since = self._reads_at - (timedelta(0) if replay else SLACK)
+        new = list(
+            ReadingHistory.objects.filter(read_at__gt=since, read_at__lte=now)
+            .order_by("read_at")
+            .values_list("reader", "article_id", "read_at")[:MAX_READS_PER_REFRESH]
+        )
+        new = [r for r in new if r not in self._fed]
+        if not new:
+            return
+        earlier: dict[int, deque[tuple[int, datetime]]] = defaultdict(
+            lambda: deque(maxlen=self.engine.config.coread_span)
+        )
+        if not replay:
+            readers = {reader for reader, _, _ in new}
+            context = (
+                ReadingHistory.objects.filter(
+                    reader__in=readers,
+                    read_at__gte=new[0][2] - COREAD_SPAN,
+                    read_at__lte=since,
+                )
+                .order_by("read_at")
+                .values_list("reader", "article_id", "read_at")
+            )
+            for reader, article_id, at in context:
+                earlier[reader].append((article_id, at))
+        self._add_missing({article_id for _, article_id, _ in new})
+        for reader, article_id, at in new:
+            before = [a for a, t in earlier[reader] if at - t <= COREAD_SPAN]
+            self.engine.record_view(article_id, at.timestamp(), history=before)
+            earlier[reader].append((article_id, at))
+        self._reads_at = max(self._reads_at, new[-1][2])
+        horizon = self._reads_at - 2 * SLACK
+        self._fed = {r for r in self._fed if r[2] > horizon}
+        self._fed.update(r for r in new if r[2] > horizon)
+
+    def _add_missing(self, ids: Iterable[int]) -> None:
+        """Load articles the engine does not know yet (reads of older articles)."""
+        missing = [i for i in ids if i not in self.engine]
+        if not missing:
+            return
+        rows = list(
+            Article.objects.live(datetime.now(tz=UTC))
+            .filter(pk__in=missing)
+            .values(*ARTICLE_FIELDS)
+        )
+        self._add_rows(rows)
+        for article_id in set(missing) - {r["id"] for r in rows}:
+            # Gone or withdrawn: known, so never fetched again, and never shown.
+            self.engine.add_article(engine.Article(article_id, withdrawn=True))

@@ -1,0 +1,186 @@
+"""Reads for personal recommendations: the recommender, histories, the lists.
+
+Serving keeps full-page caching intact: pages carry `recommended_fallback` (the
+same list for everyone); the personal list is a separate, uncached fragment
+(`recommend_views.recommended`) that the page's script swaps in.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.text import Truncator
+
+from newsdesk.discovery.engines.recommend import Read, Recommendation
+from newsdesk.discovery.models_recommend import ReadingHistory
+from newsdesk.discovery.recommend_adapters import Recommender
+from newsdesk.engagement import readers
+from newsdesk.news.models import Article
+from newsdesk.news.selectors import live_articles
+
+PREFERENCE_COOKIE = "newsdesk_personalise"
+REASON_TITLE_CHARS = 60
+
+_recommender: Recommender | None = None
+_recommender_lock = threading.Lock()
+
+
+def get_recommender() -> Recommender:
+    """The process's recommender (NEWSDESK_RECOMMENDER), created on first use."""
+    global _recommender
+    if _recommender is None:
+        with _recommender_lock:
+            if _recommender is None:
+                _recommender = import_string(settings.NEWSDESK_RECOMMENDER)()
+    return _recommender
+
+
+def reset_recommender() -> None:
+    """Forget the process's recommender (tests; after bulk imports)."""
+    global _recommender
+    with _recommender_lock:
+        _recommender = None
+
+
+# ------------------------------------------------------------------ the reader
+
+
+@dataclass(frozen=True)
+class Personalisation:
+    enabled: bool
+    # "default" | "choice" (the reader's cookie) | "gpc" (Sec-GPC: 1, no choice)
+    source: str
+
+
+def personalisation(*, cookie: str | None, gpc: bool) -> Personalisation:
+    """Whether a reader's reads may be recorded and used.
+
+    An explicit choice (the preference cookie) wins; without one, a Global
+    Privacy Control signal means off.
+    """
+    if cookie in ("on", "off"):
+        return Personalisation(enabled=cookie == "on", source="choice")
+    if gpc:
+        return Personalisation(enabled=False, source="gpc")
+    return Personalisation(enabled=True, source="default")
+
+
+def request_personalisation(request) -> Personalisation:
+    return personalisation(
+        cookie=request.COOKIES.get(PREFERENCE_COOKIE),
+        gpc=request.META.get("HTTP_SEC_GPC", "").strip() == "1",
+    )
+
+
+def reader_key(request) -> int | None:
+    """The reader's stored key, only from an existing cookie (never issues one)."""
+    value = request.COOKIES.get(readers.COOKIE_NAME)
+    return readers.cookie_key(value) if readers.valid_cookie(value) else None
+
+
+def history_since(now: datetime) -> datetime:
+    return now - timedelta(days=settings.NEWSDESK_READING_HISTORY_DAYS)
+
+
+def reading_history(reader: int, *, now: datetime) -> list[Read]:
+    """The reader's unexpired reads, oldest first, at most the history size."""
+    rows = (
+        ReadingHistory.objects.filter(reader=reader, read_at__gte=history_since(now))
+        .order_by("-read_at")
+        .values_list("article_id", "read_at")[: settings.NEWSDESK_READING_HISTORY_SIZE]
+    )
+    return [Read(article_id, at.timestamp()) for article_id, at in reversed(rows)]
+
+
+def history_page(reader: int, *, now: datetime) -> list[ReadingHistory]:
+    """The reader's unexpired reads with their articles, newest first."""
+    return list(
+        ReadingHistory.objects.filter(reader=reader, read_at__gte=history_since(now))
+        .select_related("article", "article__category")
+        .order_by("-read_at")[: settings.NEWSDESK_READING_HISTORY_SIZE]
+    )
+
+
+# -------------------------------------------------------------------- the lists
+
+
+def _note(rec: Recommendation, titles: dict) -> str:
+    reason = rec.reason
+    if reason.article_id is not None and reason.article_id in titles:
+        # The engine quotes whole headlines; a block line has room for less.
+        title = Truncator(titles[reason.article_id]).chars(REASON_TITLE_CHARS)
+        return f"Because you read “{title}”"
+    return reason.text
+
+
+def articles_for(
+    recs: Iterable[Recommendation], *, exclude: Iterable[int] = ()
+) -> list[Article]:
+    """Live articles of `recs` in order, each with `block_note` = its reason.
+
+    One query (the reasons' source articles are fetched with the list, so a
+    title in a reason is always the current headline of a live article).
+    """
+    recs = [r for r in recs if r.article_id not in set(exclude)]
+    ids = {r.article_id for r in recs}
+    ids |= {r.reason.article_id for r in recs if r.reason.article_id is not None}
+    rows = {a.pk: a for a in live_articles().filter(pk__in=ids)}
+    titles = {pk: a.headline for pk, a in rows.items()}
+    chosen = []
+    for rec in recs:
+        article = rows.get(rec.article_id)
+        if article is not None:
+            article.block_note = _note(rec, titles)
+            chosen.append(article)
+    return chosen
+
+
+def personal_articles(
+    *, reader: int, current: int | None, exclude: set[int], limit: int
+) -> list[Article] | None:
+    """The reader's personal list, topped up with the shared one; None = no history.
+
+    Excludes `current`, `exclude`, read, withdrawn and same-story articles.
+    """
+    now = timezone.now()
+    history = reading_history(reader, now=now)
+    if not history:
+        return None
+    recommender = get_recommender()
+    hidden = set(exclude)
+    recs = recommender.recommend(
+        history, now=now, current=current, exclude=hidden, limit=limit
+    )
+    if len(recs) < limit:
+        taken = hidden | {r.article_id for r in recs} | {h.article_id for h in history}
+        more = recommender.fallback(
+            now=now, current=current, exclude=taken, limit=limit - len(recs)
+        )
+        recs += [r for r in more if r.article_id not in taken]
+    return articles_for(recs, exclude=hidden | {current})[:limit]
+
+
+def recommended_fallback(*, request, article, exclude, limit) -> list[Article]:
+    """news.blocks provider: the non-personal list ("Trending in Sport"), same for
+    every reader so the page stays cacheable.
+
+    Empty while the process's recommender is not loaded yet (the blocks then use
+    the built-in list): the first page of a process never waits for it.
+    """
+    recommender = get_recommender()
+    if not recommender.loaded():
+        return []
+    current = article.pk if article is not None else None
+    recs = recommender.fallback(
+        now=timezone.now(), current=current, exclude=set(exclude), limit=limit
+    )
+    return articles_for(recs, exclude=set(exclude) | {current})
+
+
+recommended_fallback.title = "Recommended"
