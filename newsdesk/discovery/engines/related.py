@@ -437,19 +437,25 @@ class RelatedEngine:
     # -- scoring ------------------------------------------------------------------
     def _cosines(self, query: tuple, cands: np.ndarray) -> np.ndarray:
         """Exact dot product of a unit query vector with each candidate slot."""
-        if not len(cands):
+        return self._dots(query, *self._vec.gather(cands))
+
+    def _dots(
+        self, query: tuple, terms: np.ndarray, weights: np.ndarray, lens: np.ndarray
+    ) -> np.ndarray:
+        """Dot products of `query` with gathered vectors (see `_Vectors.gather`),
+        through a dense scratch row: no BLAS, no per-candidate Python work."""
+        if not len(lens):
             return np.zeros(0, np.float32)
         if len(self._scratch) < len(self._vocab):
             size = max(len(self._vocab), 2 * len(self._scratch))
             self._scratch = np.zeros(size, np.float32)
         scratch = self._scratch
         scratch[query[0]] = query[1]
-        terms, weights, lens = self._vec.gather(cands)
         prod = scratch[terms] * weights
         scratch[query[0]] = 0.0
         if not len(prod):
-            return np.zeros(len(cands), np.float32)
-        starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
+            return np.zeros(len(lens), np.float32)
+        starts = np.cumsum(lens) - lens
         sums = np.add.reduceat(prod, np.minimum(starts, len(prod) - 1))
         return np.where(lens > 0, sums, 0.0)
 
@@ -577,7 +583,7 @@ class RelatedEngine:
             return []
         banned = self._dups.group(slot)
         available = np.fromiter((x not in banned for x in cands.tolist()), bool)
-        pairwise = self._pairwise(cands)
+        pool_terms, pool_weights, pool_lens = self._vec.gather(cands)
         max_sim = np.zeros(len(cands), np.float32)
         chosen: list[int] = []
         while len(chosen) < k and available.any():
@@ -588,18 +594,15 @@ class RelatedEngine:
             available[best] = False
             for dup in self._dups.direct(int(cands[best])):
                 available[cands == dup] = False
-            max_sim = np.maximum(max_sim, pairwise[best])
+            max_sim = np.maximum(
+                max_sim,
+                self._dots(
+                    self._vec.get(int(cands[best])), pool_terms, pool_weights, pool_lens
+                ),
+            )
         return [
             Match(self._ids[cands[p]], float(score[p]), float(cos[p])) for p in chosen
         ]
-
-    def _pairwise(self, slots: np.ndarray) -> np.ndarray:
-        """Cosine matrix of a few slots (dense over their shared features)."""
-        terms, weights, lens = self._vec.gather(slots)
-        uniq, inv = np.unique(terms, return_inverse=True)
-        dense = np.zeros((len(slots), len(uniq)), np.float32)
-        dense[np.repeat(np.arange(len(slots)), lens), inv] = weights
-        return dense @ dense.T
 
     def duplicates_of(self, article_id: Hashable) -> list[Hashable]:
         """Ids of the article's duplicate group (exact and near copies), itself
