@@ -102,16 +102,26 @@ class RecommendConfig:
     # Candidates: published within this window, plus this many trending articles.
     window_seconds: float = 2 * 86400
     trending: int = 200
-    # News interest fades within a day: counts lose half their weight in 12 hours.
-    popularity_half_life: float = 12 * 3600
+    # Click-through is estimated at several time scales and each shorter one is
+    # smoothed toward the longer one: two days is about a story's life on a front
+    # page, six hours a news cycle, one hour "right now". The longest scale also
+    # drives the category, age and site rates.
+    popularity_half_life: float = 2 * 86400
+    short_half_lives: tuple[float, ...] = (6 * 3600, 3600)
     # Beta prior strengths, in impressions: an article needs about this much
-    # exposure before its own click-through outweighs its category's.
+    # exposure (at a scale) before its own click-through outweighs the prior.
     article_prior: float = 10.0
     category_prior: float = 100.0
+    # Articles are also pooled by age on the site (log2-hour buckets: <1h, 1-3h,
+    # 3-7h, ...): a new article's prior is what articles of its age get now.
+    age_buckets: int = 9
+    # A reader who was shown an article and left it is assumed about half as
+    # likely to click it when it is shown to them again.
+    skip_penalty: float = math.log(2)
     # Click-through assumed before any impression is recorded.
     default_ctr: float = 0.05
     freshness_half_life: float = 24 * 3600
-    freshness_weight: float = 0.5
+    freshness_weight: float = 0.0
     content_weight: float = 1.0
     category_weight: float = 1.0
     # Pseudo-reads pulling a reader's category shares toward the site's.
@@ -191,6 +201,15 @@ class RecommendationEngine:
         self._vector = np.zeros((capacity, self.vectors.dim), dtype=np.float32)
         self._clicks = _Decayed(half, capacity)
         self._shown = _Decayed(half, capacity)
+        # (clicks, impressions) per shorter scale, longest first.
+        self._short = [
+            (_Decayed(h, capacity), _Decayed(h, capacity))
+            for h in self.config.short_half_lives
+        ]
+        self._first_shown = np.full(capacity, np.nan)
+        # The last bucket holds articles of unknown age (never shown, no date).
+        self._age_clicks = _Decayed(half, self.config.age_buckets + 1)
+        self._age_shown = _Decayed(half, self.config.age_buckets + 1)
         self._category_clicks = _Decayed(half, 1)
         self._category_shown = _Decayed(half, 1)
         self._site = _Decayed(half, 2)  # [clicks, impressions]
@@ -221,8 +240,12 @@ class RecommendationEngine:
             [self._vector, np.zeros((extra, self.vectors.dim), np.float32)]
         )
         self._pair_counts = np.concatenate([self._pair_counts, np.zeros(extra)])
+        self._first_shown = np.concatenate([self._first_shown, np.full(extra, np.nan)])
         self._clicks.grow(new)
         self._shown.grow(new)
+        for clicks, shown in self._short:
+            clicks.grow(new)
+            shown.grow(new)
 
     def _category_index(self, name: str | None) -> int:
         index = self._categories.get(name)
@@ -287,8 +310,13 @@ class RecommendationEngine:
         self._impressions_seen = True
         for article_id in article_ids:
             index = self._known(article_id)
+            if math.isnan(self._first_shown[index]):
+                self._first_shown[index] = when
             self._shown.add(index, when)
+            for _, shown in self._short:
+                shown.add(index, when)
             self._category_shown.add(int(self._category[index]), when)
+            self._age_shown.add(int(self._age_bucket(np.array([index]), when)[0]), when)
             self._site.add(1, when)
 
     def record_view(
@@ -299,7 +327,10 @@ class RecommendationEngine:
         index = self._known(article_id)
         category = int(self._category[index])
         self._clicks.add(index, when)
+        for clicks, _ in self._short:
+            clicks.add(index, when)
         self._category_clicks.add(category, when)
+        self._age_clicks.add(int(self._age_bucket(np.array([index]), when)[0]), when)
         self._site.add(0, when)
         self._category_reads[category] += 1
         earlier = [self._index[a] for a in history if a in self._index]
@@ -337,18 +368,36 @@ class RecommendationEngine:
             / (shown + cfg.category_prior)
         )
 
+    def _age_bucket(self, indices: np.ndarray, now: float) -> np.ndarray:
+        """Log2-hour age on the site: since publication, else since first shown."""
+        born = self._published[indices]
+        born = np.where(np.isnan(born), self._first_shown[indices], born)
+        hours = np.maximum(now - born, 0) / 3600
+        last = self.config.age_buckets - 1
+        with np.errstate(invalid="ignore"):
+            bucket = np.minimum(np.floor(np.log2(1 + hours)), last)
+        return np.where(np.isnan(born), last + 1, bucket).astype(np.int64)
+
     def _popularity(self, indices: np.ndarray, now: float) -> np.ndarray:
+        """Log click-through, smoothed down a hierarchy: site -> articles of the
+        same age -> category -> the article over two days -> ... -> last hour."""
         cfg = self.config
         site = self._site_ctr(now)
+        ages = self._age_bucket(indices, now)
+        age = (self._age_clicks.get(ages, now) + cfg.category_prior * site) / (
+            self._age_shown.get(ages, now) + cfg.category_prior
+        )
         categories = self._category[indices]
         category = (
-            self._category_clicks.get(categories, now) + cfg.category_prior * site
+            self._category_clicks.get(categories, now) + cfg.category_prior * age
         ) / (self._category_shown.get(categories, now) + cfg.category_prior)
-        # Articles without a category share the site-wide rate.
-        category = np.where(categories == 0, site, category)
-        ctr = (self._clicks.get(indices, now) + cfg.article_prior * category) / (
-            self._shown.get(indices, now) + cfg.article_prior
-        )
+        # Articles without a category have only their age's rate to lean on.
+        ctr = np.where(categories == 0, age, category)
+        scales = [(self._clicks, self._shown), *self._short]
+        for clicks, shown in scales:
+            ctr = (clicks.get(indices, now) + cfg.article_prior * ctr) / (
+                shown.get(indices, now) + cfg.article_prior
+            )
         return np.log(ctr)
 
     def _freshness(self, indices: np.ndarray, now: float) -> np.ndarray:
@@ -439,7 +488,11 @@ class RecommendationEngine:
         return known[-self.config.history_used :]
 
     def _components(
-        self, indices: np.ndarray, read: list[int], now: float
+        self,
+        indices: np.ndarray,
+        read: list[int],
+        now: float,
+        skipped: Iterable[ArticleId] = (),
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         cfg = self.config
         parts: dict[str, np.ndarray] = {
@@ -459,6 +512,9 @@ class RecommendationEngine:
                 coread = self._coread(indices, read)
                 if coread is not None:
                     parts["coread"] = cfg.coread_weight * coread
+        skips = [self._index[a] for a in skipped if a in self._index]
+        if skips and cfg.skip_penalty:
+            parts["skipped"] = -cfg.skip_penalty * np.isin(indices, skips)
         total = np.sum(list(parts.values()), axis=0)
         return total, parts
 
@@ -467,15 +523,20 @@ class RecommendationEngine:
         candidate_ids: Sequence[ArticleId],
         history: Iterable[ArticleId | Read],
         now: Time,
+        *,
+        skipped: Iterable[ArticleId] = (),
     ) -> np.ndarray:
-        """Scores of the candidates in order; unknown ids get a neutral article's."""
+        """Scores of the candidates in order; unknown ids get a neutral article's.
+
+        `skipped`: articles this reader was shown earlier and did not open.
+        """
         when = _ts(now)
         read = self._reader(history)
         indices = np.array([self._index.get(a, -1) for a in candidate_ids], dtype=int)
         if not len(indices):
             return np.zeros(0)
         unknown = indices < 0
-        total, _ = self._components(np.where(unknown, 0, indices), read, when)
+        total, _ = self._components(np.where(unknown, 0, indices), read, when, skipped)
         if unknown.any():
             # Score unknown ids as a new, uncategorised article with no counts.
             neutral = math.log(self._site_ctr(when)) + self.config.freshness_weight
@@ -510,6 +571,7 @@ class RecommendationEngine:
         limit: int = 6,
         current: ArticleId | None = None,
         exclude: Iterable[ArticleId] = (),
+        skipped: Iterable[ArticleId] = (),
     ) -> list[Recommendation]:
         cfg = self.config
         when = _ts(now)
@@ -548,7 +610,7 @@ class RecommendationEngine:
         if not len(candidates):
             return []
 
-        total, parts = self._components(candidates, read, when)
+        total, parts = self._components(candidates, read, when, skipped)
         pool_size = min(len(candidates), max(limit * 5, 30))
         pool = np.argpartition(-total, pool_size - 1)[:pool_size]
         picks = self._diversify(candidates[pool], total[pool], limit, cold=not read)

@@ -176,6 +176,9 @@ class Replay:
         self.engine = engine
         self.news = news
         self.clicked: dict[str, list[str]] = {}
+        # Per reader, what the site showed them and they left unopened; a live
+        # site knows what it displayed to whom.
+        self.skipped: dict[str, set[str]] = {}
         self.users_seen: set[str] = set()
 
     def _article(self, news_id: str, published_at: float | None) -> None:
@@ -197,6 +200,14 @@ class Replay:
 
     def history(self, impression: Impression) -> list[str]:
         return [*impression.history, *self.clicked.get(impression.user, ())]
+
+    def score(self, impression: Impression) -> np.ndarray:
+        return self.engine.score(
+            impression.candidates,
+            self.history(impression),
+            impression.at,
+            skipped=self.skipped.get(impression.user, ()),
+        )
 
     def prepare(self, impression: Impression) -> None:
         """Register the articles an impression mentions, before it is scored.
@@ -224,6 +235,8 @@ class Replay:
                 engine.record_view(news_id, impression.at, history=history)
                 history.append(news_id)
                 self.clicked.setdefault(impression.user, []).append(news_id)
+            else:
+                self.skipped.setdefault(impression.user, set()).add(news_id)
 
 
 def _batches(impressions: list[Impression]) -> Iterable[list[Impression]]:
@@ -274,9 +287,7 @@ def evaluate(
                 if not impression.scored or labels.min() == labels.max():
                     continue
                 scores = baselines.scores(impression.candidates)
-                scores["engine"] = replay.engine.score(
-                    impression.candidates, replay.history(impression), impression.at
-                )
+                scores["engine"] = replay.score(impression)
                 # Shuffle so that ties are broken at random, not by logged position.
                 order = rng.permutation(len(labels))
                 for name, values in scores.items():
