@@ -137,6 +137,50 @@ def test_recent_clickthrough_beats_old_counts():
     assert new > old
 
 
+def test_last_hour_outweighs_the_same_evidence_a_day_earlier():
+    engine = RecommendationEngine()
+    for name in ("earlier", "now"):
+        engine.add_article(Article(name, published_at=NOW - 30 * HOUR))
+    for name, at in (("earlier", NOW - 24 * HOUR), ("now", NOW - HOUR / 2)):
+        for _ in range(10):
+            engine.record_impression([name], at)
+        for _ in range(3):
+            engine.record_view(name, at)
+    earlier, now = engine.score(["earlier", "now"], [], NOW)
+    assert now > earlier
+
+
+def test_a_new_article_inherits_what_articles_of_its_age_get():
+    engine = RecommendationEngine()
+    # Fresh articles are clicked, day-old ones are not: the site learns that.
+    for i in range(20):
+        engine.add_article(Article(f"young{i}", published_at=NOW - HOUR / 2))
+        engine.add_article(Article(f"aged{i}", published_at=NOW - 30 * HOUR))
+        engine.record_impression([f"young{i}", f"aged{i}"], NOW - HOUR / 4)
+        engine.record_view(f"young{i}", NOW - HOUR / 4)
+    engine.add_article(Article("young", published_at=NOW - HOUR / 2))
+    engine.add_article(Article("aged", published_at=NOW - 30 * HOUR))
+    young, aged = engine.score(["young", "aged"], [], NOW)
+    assert young > aged
+    # Without a publication date, age counts from the first time it was shown.
+    engine.add_article(Article("undated"))
+    engine.add_article(Article("undated_old"))
+    engine.record_impression(["undated"], NOW - HOUR / 2)
+    engine.record_impression(["undated_old"], NOW - 30 * HOUR)
+    undated, undated_old = engine.score(["undated", "undated_old"], [], NOW)
+    assert undated > undated_old
+
+
+def test_an_article_the_reader_left_unopened_is_demoted_not_hidden():
+    engine = site()
+    plain = engine.score(["p1", "s1"], [], NOW)
+    skipped = engine.score(["p1", "s1"], [], NOW, skipped=["p1", "unknown"])
+    penalty = engine.config.skip_penalty
+    assert skipped[0] == pytest.approx(plain[0] - penalty)
+    assert skipped[1] == pytest.approx(plain[1])
+    assert "p1" in [r.article_id for r in engine.recommend([], NOW, skipped=["p1"])]
+
+
 def test_incremental_state_and_unknown_ids():
     engine = site()
     before = engine.score(["p1", "zzz"], [], NOW)
@@ -222,6 +266,26 @@ def test_a_click_cannot_raise_its_own_impressions_score(tmp_path):
     evaluation.evaluate(tmp_path / "b.tsv", engine=engine_b, progress=False)
     assert engine_a.seen_at_scoring == engine_b.seen_at_scoring == [0, 1]
     assert one["impressions"] == two["impressions"] == 2
+
+
+def test_replay_tells_the_engine_what_each_reader_left_unopened(tmp_path):
+    path = write_behaviors(
+        tmp_path / "behaviors.tsv",
+        [
+            "1\tU1\t11/9/2019 1:00:00 AM\t\tN1-1 N2-0",
+            "2\tU2\t11/9/2019 2:00:00 AM\t\tN1-1 N2-0",
+            "3\tU1\t11/9/2019 3:00:00 AM\t\tN2-1 N3-0",
+        ],
+    )
+    given: list[set] = []
+
+    class Spy(RecommendationEngine):
+        def score(self, *args, skipped=(), **kwargs):
+            given.append(set(skipped))
+            return super().score(*args, skipped=skipped, **kwargs)
+
+    evaluation.evaluate(path, engine=Spy(), progress=False)
+    assert given == [set(), set(), {"N2"}]
 
 
 def test_context_is_replayed_but_not_scored(tmp_path):

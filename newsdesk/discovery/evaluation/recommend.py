@@ -133,7 +133,7 @@ def read_news(path: Path) -> dict[str, News]:
                     f"(news_id, category, subcategory, title), found {len(fields)}"
                 )
             abstract = fields[4] if len(fields) > 4 else ""
-            news[fields[0]] = News(fields[0], *fields[1:4], abstract)
+            news[fields[0]] = News(fields[0], fields[1], fields[2], fields[3], abstract)
     return news
 
 
