@@ -57,7 +57,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import zipfile
 from array import array
 from bisect import bisect_left
@@ -243,8 +242,10 @@ class RelatedEngine:
         self._vocab: dict[str, int] = {}
         self._df = _Grow(np.int32)
         self._n_docs = 0
-        self._pd: list[array] = []  # per feature: slots ordered by time
-        self._pw: list[array] = []  # per feature: the slots' weights
+        # Per feature id: slots ordered by publication time, and their weights;
+        # None until the feature is in some kept vector.
+        self._pd: list[array | None] = []
+        self._pw: list[array | None] = []
         self._story_parent = _Grow(np.int64, -1)  # -1 unknown, -2 root
         self._dups = DuplicateIndex(self.config.duplicates)
         self._scratch = np.zeros(0, dtype=np.float32)
@@ -257,7 +258,9 @@ class RelatedEngine:
     def __contains__(self, article_id: object) -> bool:
         return article_id in self._slot
 
-    def _features(self, article: Article) -> dict[str, float]:
+    def _raw(self, article: Article) -> tuple[np.ndarray, np.ndarray]:
+        """(feature ids, sublinear field-weighted tf times kind weight) of an
+        article; new features join the vocabulary."""
         c = self.config
         raw = weighted_features(
             [
@@ -268,25 +271,17 @@ class RelatedEngine:
             tags=article.tags,
             tag_weight=c.tag_weight,
         )
-        return {f: (1.0 + math.log(tf)) * KIND_WEIGHTS[f[0]] for f, tf in raw.items()}
-
-    def _term_ids(self, feats: Iterable[str]) -> list[int]:
-        ids = []
-        for f in feats:
-            tid = self._vocab.get(f)
+        vocab = self._vocab
+        tids = np.empty(len(raw), np.int32)
+        for i, feat in enumerate(raw):
+            tid = vocab.get(feat)
             if tid is None:
-                tid = self._vocab[f] = len(self._vocab)
-                self._pd.append(array("i"))
-                self._pw.append(array("f"))
-            ids.append(tid)
-        return ids
-
-    def _raw(self, article: Article) -> tuple[np.ndarray, np.ndarray]:
-        """(feature ids, sublinear field-weighted tf) of an article."""
-        feats = self._features(article)
-        tids = np.asarray(self._term_ids(feats), dtype=np.int32)
-        vals = np.fromiter(feats.values(), dtype=np.float32, count=len(feats))
-        return tids, vals
+                tid = vocab[feat] = len(vocab)
+            tids[i] = tid
+        tf = np.fromiter(raw.values(), np.float64, len(raw))
+        kind = np.array([KIND_WEIGHTS[f[0]] for f in raw], np.float64)
+        vals = np.maximum(1.0 + np.log(np.maximum(tf, 1e-9)), 0.05) * kind
+        return tids, vals.astype(np.float32)
 
     def _vector(self, tids: np.ndarray, vals: np.ndarray) -> tuple:
         df = self._df.a[tids].astype(np.float64)
@@ -322,10 +317,17 @@ class RelatedEngine:
         return slot
 
     def _post_insert(self, slot: int) -> None:
+        grow = len(self._vocab) - len(self._pd)
+        if grow > 0:
+            self._pd.extend([None] * grow)
+            self._pw.extend([None] * grow)
         ts = self._ts.a
         when = ts[slot]
         for tid, w in zip(*(v.tolist() for v in self._vec.get(slot)), strict=True):
             docs, weights = self._pd[tid], self._pw[tid]
+            if docs is None or weights is None:
+                docs = self._pd[tid] = array("i")
+                weights = self._pw[tid] = array("f")
             if not docs or ts[docs[-1]] <= when:
                 docs.append(slot)
                 weights.append(w)
@@ -338,6 +340,7 @@ class RelatedEngine:
         ts = self._ts.a
         for tid in self._vec.get(slot)[0].tolist():
             docs, weights = self._pd[tid], self._pw[tid]
+            assert docs is not None and weights is not None  # slot is posted
             at = bisect_left(docs, ts[slot], key=lambda d: ts[d])
             while docs[at] != slot:
                 at += 1
@@ -418,8 +421,8 @@ class RelatedEngine:
 
     def _rebuild_postings(self) -> None:
         n = len(self._ids)
-        self._pd = [array("i") for _ in self._vocab]
-        self._pw = [array("f") for _ in self._vocab]
+        self._pd = [None] * len(self._vocab)
+        self._pw = [None] * len(self._vocab)
         terms, weights, lens = self._vec.gather(np.arange(n))
         if not len(terms):
             return
@@ -473,17 +476,18 @@ class RelatedEngine:
         parts_d, parts_w = [], []
         for i in top.tolist():
             tid = int(terms[i])
-            docs = self._pd[tid]
-            n = len(docs)
-            if n <= 1:
+            docs = self._pd[tid] if tid < len(self._pd) else None
+            post_w = self._pw[tid] if tid < len(self._pw) else None
+            if docs is None or post_w is None or len(docs) <= 1:
                 continue
+            n = len(docs)
             lo, hi = 0, n
             if n > c.window:
                 mid = bisect_left(docs, when, key=lambda d: ts[d])
                 lo = min(max(0, mid - c.window // 2), n - c.window)
                 hi = lo + c.window
             parts_d.append(np.frombuffer(docs, dtype=np.int32)[lo:hi])
-            pw = np.frombuffer(self._pw[tid], dtype=np.float32)[lo:hi]
+            pw = np.frombuffer(post_w, dtype=np.float32)[lo:hi]
             parts_w.append(pw * weights[i])
         if not parts_d:
             return np.zeros(0, np.int64)

@@ -201,7 +201,7 @@ def names(text: str) -> set[str]:
     found = _NAME_RE.findall(text or "")
     if len(found) * 2 > len(text.split()):
         return set()
-    return {t for word in found for t in tokens(word)}
+    return set(tokens(" ".join(found)))
 
 
 def field_features(text: str) -> dict[str, float]:
