@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.content_fixtures"]
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(
     os.environ.get("NEWSDESK_SHARED_DATA", REPO.parent / "shared" / "data")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -70,6 +72,43 @@ def get_or_create_tags(names: Iterable[str]) -> list[Tag]:
     return tags
 
 
+_collecting: ContextVar[set[int] | None] = ContextVar("collecting", default=None)
+
+
+def _announce(article_id: int) -> None:
+    """Tell listeners (the related index...) once the change has committed."""
+    pending = _collecting.get()
+    if pending is not None:
+        pending.add(article_id)
+        return
+    transaction.on_commit(
+        lambda: article_changed.send(Article, article_ids=[article_id])
+    )
+
+
+@contextlib.contextmanager
+def collect_changes() -> Iterator[None]:
+    """Announce the articles changed inside the block once, at its end.
+
+    For bulk writers (feed runs, imports): listeners then update once for the
+    whole batch instead of once per article.
+    """
+    if _collecting.get() is not None:  # nested: the outer block announces
+        yield
+        return
+    pending: set[int] = set()
+    token = _collecting.set(pending)
+    try:
+        yield
+    finally:
+        _collecting.reset(token)
+        if pending:
+            ids = sorted(pending)
+            transaction.on_commit(
+                lambda: article_changed.send(Article, article_ids=ids)
+            )
+
+
 def _prepare(article: Article, *, now: datetime) -> None:
     if not article.slug:
         article.slug = make_slug(article.headline)
@@ -99,9 +138,7 @@ def do_save_article(
     article.save()
     if tags is not None:
         article.tags.set(tags)
-    transaction.on_commit(
-        lambda: article_changed.send(Article, article_id=article.pk, created=created)
-    )
+    _announce(article.pk)
     return article
 
 
@@ -181,3 +218,67 @@ def do_upsert_article(
         article.full_clean(exclude=["slug", "category", "tags"])
         do_save_article(article, tags=tags, touch=not created)
     return UpsertResult(article=article, created=created, changed=changed)
+
+
+@transaction.atomic(savepoint=False)
+def do_import_article(
+    *,
+    source: Source,
+    external_id: str,
+    fields: dict,
+    tags: list[Tag],
+    existing: Article | None = None,
+) -> UpsertResult:
+    """`do_upsert_article` for bulk imports (ingest), which call it once per item.
+
+    The same field rules and the same save path, minus the per-item costs that
+    matter at thousands of items: tags come resolved (the caller caches them),
+    `existing` may be passed when the caller already holds the row, no nested
+    savepoint is opened, and the model's constraints are left to the database
+    (the unique source/external_id index rejects a duplicate; imports set no
+    lead image). Field validation (lengths, URLs, choices) still runs.
+    """
+    if not external_id:
+        raise ValueError("an imported article needs the source's external_id")
+    article = existing
+    if article is None:
+        article = Article.objects.filter(source=source, external_id=external_id).first()
+    created = article is None
+    if created:
+        article = Article(source=source, external_id=external_id)
+    changed = created
+    for name in UPSERT_FIELDS:
+        if name not in fields:
+            continue
+        value = fields[name]
+        if name == "body":
+            value = clean_html(value)
+        if name == "category":
+            if article.category_id != value.pk:
+                article.category = value
+                changed = True
+        elif getattr(article, name) != value:
+            setattr(article, name, value)
+            changed = True
+    tag_ids = {t.pk for t in tags}
+    if not created and tag_ids != set(article.tags.values_list("pk", flat=True)):
+        changed = True
+    if not changed:
+        return UpsertResult(article=article, created=False, changed=False)
+    now = timezone.now()
+    _prepare(article, now=now)
+    article.full_clean(
+        exclude=["slug", "category", "tags", "source"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    if not created and article.is_live(now):
+        article.updated_at = now
+    article.save()
+    if created:
+        if tags:
+            article.tags.add(*tags)
+    else:
+        article.tags.set(tags)
+    _announce(article.pk)
+    return UpsertResult(article=article, created=created, changed=True)

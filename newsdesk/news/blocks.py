@@ -8,7 +8,8 @@ settings by dotted path
 (NEWSDESK_RELATED_PROVIDER, ...); "" means the built-in provider below. The
 built-ins are honest simple lists and stay the fallback of any smarter provider.
 Whatever a provider returns, `page_blocks` enforces the contract: no current
-article, no article twice in a list, no article in two blocks of one page.
+article, no article twice in a list, no article in two blocks of one page, and
+(when NEWSDESK_DUPLICATE_GROUPS names a lookup) no second copy of one report.
 """
 
 from __future__ import annotations
@@ -56,8 +57,12 @@ def get_provider(setting_name: str, default):
     return import_string(path) if path else default
 
 
-def _fill(key, provider, fallback, *, request, article, exclude, limit):
-    """Articles from `provider`, topped up from `fallback`, contract enforced."""
+def _fill(key, provider, fallback, *, request, article, exclude, limit, groups):
+    """Articles from `provider`, topped up from `fallback`, contract enforced.
+
+    `groups` is the page's duplicate-group bookkeeping (see page_blocks): an
+    article whose group already appears on the page is the same report again.
+    """
     chosen: list[Article] = []
     taken = set(exclude)
     for source in (provider, fallback):
@@ -71,14 +76,35 @@ def _fill(key, provider, fallback, *, request, article, exclude, limit):
             # A broken engine must not take the article page down with it.
             log.exception("%s provider failed; using the fallback", key)
             continue
+        group_of = groups.lookup([item.pk for item in items])
         for item in items:
             if item.pk in taken or len(chosen) >= limit:
                 continue
+            group = group_of.get(item.pk)
+            if group is not None and group in groups.seen:
+                continue
             taken.add(item.pk)
             chosen.append(item)
+            if group is not None:
+                groups.seen.add(group)
         if source is fallback:
             break
     return chosen
+
+
+class _Groups:
+    """Duplicate groups seen on one page, from NEWSDESK_DUPLICATE_GROUPS: a
+    callable mapping article ids to group keys (ids without a group are left out)."""
+
+    def __init__(self, article):
+        path = settings.NEWSDESK_DUPLICATE_GROUPS
+        self._lookup = import_string(path) if path else None
+        self.seen: set = set()
+        if article is not None and self._lookup is not None:
+            self.seen.update(self._lookup([article.pk]).values())
+
+    def lookup(self, ids) -> dict:
+        return self._lookup(ids) if self._lookup is not None and ids else {}
 
 
 def page_blocks(
@@ -92,6 +118,7 @@ def page_blocks(
     seen = set(exclude)
     if article is not None:
         seen.add(article.pk)
+    groups = _Groups(article)
     blocks = []
     for key, title, setting_name, builtin in BLOCKS:
         if key not in keys:
@@ -106,6 +133,7 @@ def page_blocks(
             article=article,
             exclude=seen,
             limit=limit,
+            groups=groups,
         )
         seen.update(a.pk for a in articles)
         blocks.append(

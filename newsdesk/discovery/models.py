@@ -1,0 +1,48 @@
+"""Discovery's tables: precomputed related lists, story/duplicate membership, and
+(models_recommend) reading history. Pages only read these rows; similarity is
+computed when articles change, never per request."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from newsdesk.discovery.models_recommend import ReadingHistory  # noqa: F401
+from newsdesk.news.models import Article
+
+
+class RelatedLink(models.Model):
+    """`related` is the `rank`-th related article of `article` (1 = best)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    related = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    rank = models.PositiveSmallIntegerField()
+    score = models.FloatField()
+
+    class Meta:
+        ordering = ["article", "rank"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "related"], name="relatedlink_unique_pair"
+            ),
+            models.UniqueConstraint(
+                fields=["article", "rank"], name="relatedlink_unique_rank"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} -> {self.related_id} (#{self.rank})"
+
+
+class Cluster(models.Model):
+    """An article's story (the id of the story's first article) and duplicate
+    group (the id of the group's first article; itself when unique)."""
+
+    article = models.OneToOneField(
+        Article, on_delete=models.CASCADE, primary_key=True, related_name="cluster"
+    )
+    story_id = models.BigIntegerField(db_index=True)
+    duplicate_group = models.BigIntegerField(db_index=True)
+    indexed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.article_id}: story {self.story_id}, group {self.duplicate_group}"

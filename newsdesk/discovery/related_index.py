@@ -1,0 +1,210 @@
+"""The related-articles index as the site runs it: adapter, writer, reader.
+
+The pure engine (engines/related.py) lives in each process that writes; its
+state is saved as one file beside the database (`NEWSDESK_DATA_DIR/discovery/`)
+and its results as rows (RelatedLink, Cluster) that every worker process reads.
+So a page request reads a few rows and never computes similarity, all workers
+share one index, and the index survives restarts.
+
+Writes are serialized across processes by an exclusive lock on a file next to
+the index; each writer reloads the saved state when another process changed it.
+Publishing or editing an article indexes it right after its transaction
+commits (`on_article_changed`); bulk writers announce a whole batch at once
+(news.actions.collect_changes), and `python -m newsdesk discovery rebuild`
+rebuilds everything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.module_loading import import_string
+
+from newsdesk.discovery.engines.related import Article as EngineArticle
+from newsdesk.discovery.engines.related import RelatedEngine
+from newsdesk.discovery.models import Cluster, RelatedLink
+from newsdesk.news.models import Article
+
+log = logging.getLogger(__name__)
+
+# Neighbours whose own lists are refreshed when an article joins or leaves: the
+# new article may now belong in their Related list.
+NEIGHBOURS_REFRESHED = 10
+_lock = threading.Lock()
+_cache: dict[str, object] = {}
+
+
+def index_dir() -> Path:
+    path = Path(settings.DATA_DIR) / "discovery"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def engine_factory() -> RelatedEngine:
+    """A new, empty engine from NEWSDESK_RELATED_ENGINE (dotted path of a class
+    or factory); the built-in engine by default."""
+    path = settings.NEWSDESK_RELATED_ENGINE
+    factory: Callable[[], RelatedEngine] = (
+        import_string(path) if path else RelatedEngine
+    )
+    return factory()
+
+
+def to_engine(article: Article) -> EngineArticle:
+    return EngineArticle(
+        id=article.pk,
+        title=article.headline,
+        standfirst=article.standfirst,
+        body=article.body_text,
+        tags=tuple(t.name for t in article.tags.all()),
+        category=article.category.path,
+        published=article.published_at,
+    )
+
+
+class _Slot:
+    """The engine a writer works on; a rebuild swaps in a new one."""
+
+    def __init__(self, engine: RelatedEngine):
+        self.engine = engine
+
+
+@contextlib.contextmanager
+def _writer() -> Iterator[_Slot]:
+    """The engine, locked against every other writer, saved on clean exit."""
+    folder = index_dir()
+    data_file = folder / "related.bin"
+    with open(folder / "related.lock", "a+b") as lock, _lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            slot = _Slot(_load(data_file))
+            yield slot
+            tmp = data_file.with_suffix(".tmp")
+            tmp.write_bytes(slot.engine.to_bytes())
+            os.replace(tmp, data_file)  # readers never see half a file
+            _cache.update(engine=slot.engine, mtime=data_file.stat().st_mtime_ns)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _load(data_file: Path) -> RelatedEngine:
+    mtime = data_file.stat().st_mtime_ns if data_file.exists() else None
+    if _cache.get("engine") is not None and _cache.get("mtime") == mtime:
+        return _cache["engine"]  # type: ignore[return-value]
+    if mtime is None:
+        engine = engine_factory()
+    else:
+        engine = RelatedEngine.from_bytes(data_file.read_bytes())
+    _cache.update(engine=engine, mtime=mtime)
+    return engine
+
+
+def _store_results(engine: RelatedEngine, ids: Iterable[int]) -> None:
+    """Rewrite the related lists and cluster rows of `ids` from the engine."""
+    ids = [i for i in ids if i in engine]
+    k = settings.NEWSDESK_RELATED_STORED
+    links, clusters = [], []
+    for article_id in ids:
+        for rank, match in enumerate(engine.related(article_id, k=k), start=1):
+            links.append(
+                RelatedLink(
+                    article_id=article_id, related_id=match.id, rank=rank,
+                    score=round(float(match.score), 6),
+                )
+            )  # fmt: skip
+        group = engine.duplicates_of(article_id)
+        clusters.append(
+            Cluster(
+                article_id=article_id,
+                story_id=engine.story_of(article_id),
+                duplicate_group=min([article_id, *group]),
+            )
+        )
+    with transaction.atomic():
+        RelatedLink.objects.filter(article_id__in=ids).delete()
+        RelatedLink.objects.bulk_create(links, batch_size=500)
+        Cluster.objects.filter(article_id__in=ids).delete()
+        Cluster.objects.bulk_create(clusters, batch_size=500)
+
+
+def index_articles(ids: Iterable[int]) -> int:
+    """Add, update or remove `ids` in the index and refresh the affected lists.
+
+    Live articles are (re)indexed; others leave the index and every list.
+    Returns the number of articles whose lists were rewritten.
+    """
+    ids = set(ids)
+    if not ids:
+        return 0
+    live = {
+        a.pk: a
+        for a in Article.objects.live()
+        .filter(pk__in=ids)
+        .select_related("category")
+        .prefetch_related("tags")
+    }
+    with _writer() as slot:
+        engine = slot.engine
+        affected: set[int] = set()
+        for article_id in ids - live.keys():
+            if article_id in engine:
+                neighbours = engine.related(article_id, k=NEIGHBOURS_REFRESHED)
+                affected.update(m.id for m in neighbours)
+                engine.remove(article_id)
+        for article in live.values():
+            if article.pk in engine:
+                engine.update(to_engine(article))
+            else:
+                engine.add(to_engine(article))
+        for article_id in live:
+            affected.add(article_id)
+            affected.update(
+                m.id for m in engine.related(article_id, k=NEIGHBOURS_REFRESHED)
+            )
+            affected.update(engine.duplicates_of(article_id))
+        gone = ids - live.keys()
+        with transaction.atomic():
+            RelatedLink.objects.filter(article_id__in=gone).delete()
+            RelatedLink.objects.filter(related_id__in=gone).delete()
+            Cluster.objects.filter(article_id__in=gone).delete()
+        _store_results(engine, affected - gone)
+    return len(affected - gone)
+
+
+def rebuild(*, progress=None) -> int:
+    """Rebuild the whole index from the live articles (operators' command)."""
+    articles = (
+        Article.objects.live()
+        .select_related("category")
+        .prefetch_related("tags")
+        .order_by("published_at", "pk")
+    )
+    engine = engine_factory()
+    engine.build(to_engine(a) for a in articles.iterator(chunk_size=1000))
+    ids = list(engine.ids())
+    with _writer() as slot:
+        slot.engine = engine
+        RelatedLink.objects.all().delete()
+        Cluster.objects.all().delete()
+        chunk = 500
+        steps = range(0, len(ids), chunk)
+        for start in progress(steps, unit_scale=chunk) if progress else steps:
+            _store_results(engine, ids[start : start + chunk])
+    return len(ids)
+
+
+def on_article_changed(sender, *, article_ids, **kwargs) -> None:
+    try:
+        index_articles(article_ids)
+    except Exception:
+        # The articles are saved; a failed index update must not fail the
+        # editor's request. `python -m newsdesk discovery rebuild` repairs it.
+        log.exception("indexing articles %s failed", article_ids[:20])
