@@ -102,7 +102,9 @@ CACHES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -153,7 +155,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("NEWSDESK_LOG_LEVEL", "WARNING")},
+    "root": {
+        "handlers": ["console"],
+        "level": env_str("NEWSDESK_LOG_LEVEL", "WARNING"),
+    },
 }
 
 # --- newsdesk -----------------------------------------------------------------
@@ -169,6 +174,9 @@ NEWSDESK_SEARCH_BACKEND = env_str("NEWSDESK_SEARCH_BACKEND", "")
 NEWSDESK_RELATED_PROVIDER = env_str("NEWSDESK_RELATED_PROVIDER", "")
 NEWSDESK_MOST_READ_PROVIDER = env_str("NEWSDESK_MOST_READ_PROVIDER", "")
 NEWSDESK_RECOMMENDED_PROVIDER = env_str("NEWSDESK_RECOMMENDED_PROVIDER", "")
+# Dotted path of a callable mapping article ids to duplicate-group keys; lists
+# then never show two copies of one report. "" = no grouping.
+NEWSDESK_DUPLICATE_GROUPS = env_str("NEWSDESK_DUPLICATE_GROUPS", "")
 # Callables (request, article) -> dict adding context to the article page.
 NEWSDESK_ARTICLE_EXTRAS = env_list("NEWSDESK_ARTICLE_EXTRAS", [])
 
@@ -222,6 +230,57 @@ NEWSDESK_MOST_READ_ORDER = env_str("NEWSDESK_MOST_READ_ORDER", "views")
 NEWSDESK_TRENDING_GRAVITY = env_float("NEWSDESK_TRENDING_GRAVITY", 1.8, minimum=0.0)
 
 # --- discovery (related, duplicates, recommendations) ----------------------------
+NEWSDESK_RELATED_PROVIDER = (
+    NEWSDESK_RELATED_PROVIDER or "newsdesk.discovery.providers.related"
+)
+NEWSDESK_DUPLICATE_GROUPS = (
+    NEWSDESK_DUPLICATE_GROUPS or "newsdesk.discovery.providers.duplicate_groups"
+)
+# Dotted path of the related engine class; "" = the built-in RelatedEngine.
+NEWSDESK_RELATED_ENGINE = env_str("NEWSDESK_RELATED_ENGINE", "")
+# How many related articles are stored per article (the block shows fewer).
+NEWSDESK_RELATED_STORED = env_int("NEWSDESK_RELATED_STORED", 10, minimum=1, maximum=50)
+if "newsdesk.discovery.related_hooks.article_extras" not in NEWSDESK_ARTICLE_EXTRAS:
+    NEWSDESK_ARTICLE_EXTRAS = [
+        *NEWSDESK_ARTICLE_EXTRAS,
+        "newsdesk.discovery.related_hooks.article_extras",
+    ]
+# Personal recommendations (docs/discovery-recommend.md).
+NEWSDESK_RECOMMENDER = env_str(
+    "NEWSDESK_RECOMMENDER", "newsdesk.discovery.recommend_adapters.EngineRecommender"
+)
+NEWSDESK_RECOMMEND_WINDOW_HOURS = env_int(
+    "NEWSDESK_RECOMMEND_WINDOW_HOURS", 48, minimum=1, maximum=24 * 365
+)
+NEWSDESK_RECOMMEND_TRENDING = env_int(
+    "NEWSDESK_RECOMMEND_TRENDING", 200, minimum=0, maximum=100_000
+)
+NEWSDESK_RECOMMEND_LOAD_DAYS = env_int(
+    "NEWSDESK_RECOMMEND_LOAD_DAYS", 7, minimum=1, maximum=3650
+)
+NEWSDESK_RECOMMEND_REFRESH_SECONDS = env_float(
+    "NEWSDESK_RECOMMEND_REFRESH_SECONDS", 10.0, minimum=0.0
+)
+NEWSDESK_READING_HISTORY_SIZE = env_int(
+    "NEWSDESK_READING_HISTORY_SIZE", 200, minimum=1, maximum=10_000
+)
+NEWSDESK_READING_HISTORY_DAYS = env_int(
+    "NEWSDESK_READING_HISTORY_DAYS", 90, minimum=1, maximum=3650
+)
+# Counted views also write reading history: discovery's counter wraps the
+# configured one (engagement sends no signal of its own for a counted view).
+if NEWSDESK_VIEW_COUNTER != "newsdesk.discovery.receivers.HistoryCounter":
+    NEWSDESK_READING_HISTORY_COUNTER = NEWSDESK_VIEW_COUNTER
+    NEWSDESK_VIEW_COUNTER = "newsdesk.discovery.receivers.HistoryCounter"
+NEWSDESK_RECOMMENDED_PROVIDER = (
+    NEWSDESK_RECOMMENDED_PROVIDER
+    or "newsdesk.discovery.recommend_selectors.recommended_fallback"
+)
+if "newsdesk.discovery.hooks.article_extras" not in NEWSDESK_ARTICLE_EXTRAS:
+    NEWSDESK_ARTICLE_EXTRAS = [
+        *NEWSDESK_ARTICLE_EXTRAS,
+        "newsdesk.discovery.hooks.article_extras",
+    ]
 
 # --- ingest and syndication -------------------------------------------------------
 # Fetching feeds (docs/ingest.md). Private and loopback addresses are refused

@@ -16,6 +16,12 @@ class DiscoveryConfig(AppConfig):
             receivers,
         )
 
+        from newsdesk.discovery import related_index
+        from newsdesk.news.signals import article_changed
+
+        article_changed.connect(
+            related_index.on_article_changed, dispatch_uid="discovery.related_index"
+        )
         request_started.connect(
             receivers.remember_request, dispatch_uid="discovery.remember_request"
         )
