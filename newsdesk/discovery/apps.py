@@ -9,14 +9,7 @@ class DiscoveryConfig(AppConfig):
     def ready(self) -> None:
         from django.core.signals import request_finished, request_started
 
-        # Registers the reading-history model even before discovery/models.py
-        # imports it (a no-op once it does).
-        from newsdesk.discovery import (
-            models_recommend,  # noqa: F401
-            receivers,
-        )
-
-        from newsdesk.discovery import related_index
+        from newsdesk.discovery import receivers, related_index
         from newsdesk.news.signals import article_changed
 
         article_changed.connect(

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from newsdesk.discovery.engines import recommend as engine
 from newsdesk.discovery.models_recommend import ReadingHistory
@@ -56,12 +57,16 @@ def engine_article(row: dict, *, group=None) -> engine.Article:
 
 
 def article_groups(ids: Iterable[int]) -> dict[int, object]:
-    """Duplicate group / story of each article, where discovery knows one.
+    """Duplicate group of each article that has one (NEWSDESK_DUPLICATE_GROUPS).
 
-    Returns {} until discovery stores groups; siblings are then excluded by the
-    engine (one per group, none of a read or current article's group).
+    The engine then shows one article per group, and none of the group of a
+    read or the current article. A group is read when the article is loaded or
+    edited: an article that joins a group later is grouped from its next edit
+    or the next process start.
     """
-    return {}
+    path = settings.NEWSDESK_DUPLICATE_GROUPS
+    ids = list(ids)
+    return import_string(path)(ids) if path and ids else {}
 
 
 class Recommender(abc.ABC):

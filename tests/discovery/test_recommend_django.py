@@ -416,3 +416,23 @@ def test_recommender_comes_from_settings(site, settings):
     read(cookie, site["football cup final goal"])
     html = client.get("/discovery/recommended").content.decode()
     assert html.count("Picked by hand") == 4
+
+
+GROUPS: dict[int, int] = {}
+
+
+def fixed_groups(ids):
+    return {i: GROUPS[i] for i in ids if i in GROUPS}
+
+
+def test_same_story_siblings_are_not_recommended(site, settings):
+    settings.NEWSDESK_DUPLICATE_GROUPS = f"{__name__}.fixed_groups"
+    read_one, sibling = site["bank rates inflation"], site["stock market shares"]
+    GROUPS.clear()
+    GROUPS.update({read_one.pk: 1, sibling.pk: 1})
+    client, cookie = reader_client()
+    read(cookie, read_one)
+    ids = fragment_ids(client.get("/discovery/recommended"))
+    assert ids
+    assert sibling.pk not in ids
+    assert read_one.pk not in ids
