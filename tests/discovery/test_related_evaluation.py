@@ -48,6 +48,7 @@ def test_cli_output_contract_on_handmade_data():
         str(TESTDATA / "mini.jsonl"),
         "--pairs",
         str(TESTDATA / "mini_pairs.csv"),
+        "--stories",
     )
     assert figures["n"] == 10  # two unlabelled distractors are not queries
     assert figures["corpus"] == 12
@@ -62,6 +63,8 @@ def test_cli_output_contract_on_handmade_data():
     # their 3 relevant articles; the six others are perfect.
     assert figures["engine"]["map@10"] == pytest.approx((6 + 4 * 2 / 3) / 10, abs=1e-3)
     assert figures["duplicates"]["f1"] == 1.0
+    assert figures["stories"]["f1"] == 1.0
+    assert figures["stories"]["clusters"] == 3
 
 
 def test_cli_reports_bad_input_clearly(tmp_path):

@@ -13,10 +13,19 @@ Public API (`RelatedEngine`)::
     engine.remove(article_id)                          # unpublish / delete
     engine.related(article_id, k=5) -> list[Match]     # diversified, thresholded
     engine.duplicates_of(article_id) -> list[id]       # its duplicate group
-    engine.story_of(article_id) -> id                  # id of the story's first article
+    engine.is_duplicate(a, b) -> bool
+    engine.duplicate_groups() -> list[list[id]]        # every group of 2 or more
+    engine.story_of(article_id) -> id                  # the story's first article
     engine.story_members(article_id) -> list[id]       # articles in its story
     data = engine.to_bytes(); RelatedEngine.from_bytes(data)   # persist/share
-    article_id in engine; len(engine)
+    article_id in engine; len(engine); engine.ids()
+
+Unknown ids raise KeyError (except `remove`, which ignores them). An engine is
+not thread-safe: a process holds one, serialises writes with reads (a lock or
+one writer), and after loading calls `gc.freeze()` so the garbage collector
+never walks the index. Bytes from `to_bytes` hold only numpy arrays and JSON
+(no pickle); several worker processes share an index by loading the same bytes
+and applying the same `add`/`remove` calls, or by reloading after a rebuild.
 
 How `related` ranks (each step bounded, so lookup time does not grow with the
 corpus):
@@ -50,7 +59,8 @@ parent chain, named by that root's id. Parents are fixed when an article is
 added (or, after a bulk build, when first asked), so stories are stable.
 
 IDF weights are those of the collection when an article is added; `build` (a full
-rebuild) recomputes them all.
+rebuild) recomputes them all. Near-duplicates are `duplicates.DuplicateIndex`
+(MinHash/LSH, see there); text features are `text.weighted_features`.
 """
 
 from __future__ import annotations

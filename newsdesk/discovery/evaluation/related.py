@@ -19,7 +19,11 @@ Relevant = same story label. Everything runs in an isolated in-memory index.
     column. Without `label` every row is a duplicate pair and the list is taken
     as complete: every other pair of --data items counts as not a duplicate.
 
-Prints one JSON line: {"n", "corpus", "engine", "baselines", ["duplicates"]}.
+--stories adds B-cubed precision/recall/F1 of the engine's story clusters against
+the labels (labelled items only; one lookup per item, so it doubles the run time).
+
+Prints one JSON line: {"n", "corpus", "engine", "baselines", ["stories"],
+["duplicates"]}; "n" counts the queries.
 """
 
 from __future__ import annotations
@@ -59,6 +63,11 @@ def add_arguments(parser: Any) -> None:
         "--pairs", type=Path, help="duplicate pairs: MSRP or id_a,id_b CSV"
     )
     parser.add_argument("--limit", type=int, default=None, help="use the first N items")
+    parser.add_argument(
+        "--stories",
+        action="store_true",
+        help="also score the engine's story clusters (B-cubed, labelled items)",
+    )
 
 
 class _Stream:
@@ -240,7 +249,7 @@ def _newest_rankings(articles: list[Article], queries: list[int], k: int) -> lis
 
 
 def evaluate_ranking(
-    items: list[Labelled], *, stream: Any = None, k: int = K
+    items: list[Labelled], *, stream: Any = None, k: int = K, stories: bool = False
 ) -> dict[str, Any]:
     articles = [i.article for i in items]
     members: dict[str, set[Hashable]] = defaultdict(set)
@@ -281,6 +290,14 @@ def evaluate_ranking(
         _newest_rankings(articles, queries, k), relevant, strict=True
     ):
         scores["newest"].add(ranked, rel)
+    extra = {}
+    if stories:
+        labelled = [it for it in items if it.label is not None]
+        found = {
+            it.article.id: engine.story_of(it.article.id)
+            for it in tqdm(labelled, desc="stories", **bar_opts)
+        }
+        extra["stories"] = bcubed({it.article.id: it.label for it in labelled}, found)
     return {
         "n": len(queries),
         "corpus": len(items),
@@ -289,6 +306,30 @@ def evaluate_ranking(
             "same_category_newest": scores["newest"].summary(),
             "tfidf": scores["tfidf"].summary(),
         },
+        **extra,
+    }
+
+
+def bcubed(gold: dict[Hashable, Any], found: dict[Hashable, Any]) -> dict[str, float]:
+    """B-cubed precision, recall and F1 of a clustering against gold labels."""
+    by_gold: dict[Any, set[Hashable]] = defaultdict(set)
+    by_found: dict[Any, set[Hashable]] = defaultdict(set)
+    for item, label in gold.items():
+        by_gold[label].add(item)
+        by_found[found[item]].add(item)
+    precision = recall = 0.0
+    for item in gold:
+        same = len(by_gold[gold[item]] & by_found[found[item]])
+        precision += same / len(by_found[found[item]])
+        recall += same / len(by_gold[gold[item]])
+    precision, recall = precision / len(gold), recall / len(gold)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "clusters": len(by_found),
+        "gold_clusters": len(by_gold),
     }
 
 
@@ -354,7 +395,11 @@ def run(options: dict[str, Any], stderr: Any = None) -> dict[str, Any]:
     figures: dict[str, Any] = {"n": 0, "corpus": 0, "engine": None, "baselines": None}
     if items is not None:
         if any(it.label for it in items):
-            figures.update(evaluate_ranking(items, stream=stream))
+            figures.update(
+                evaluate_ranking(
+                    items, stream=stream, stories=bool(options.get("stories"))
+                )
+            )
         elif pairs is None:
             raise ValueError(
                 f"--data {data}: no item carries a story label (STORY column, or "
