@@ -40,7 +40,10 @@ READS_REPLAY = timedelta(days=3)
 COREAD_SPAN = timedelta(days=1)
 # Rows written by other processes may carry times up to a flush or two in the past.
 SLACK = timedelta(seconds=30)
-MAX_READS_PER_REFRESH = 50_000
+# Reads fed per refresh; a backlog is worked off over the following refreshes.
+MAX_READS_REPLAY = 100_000
+MAX_READS_PER_REFRESH = 5_000
+CHUNK = 500  # ids per IN (...) clause
 
 
 def engine_article(row: dict, *, group=None) -> engine.Article:
@@ -136,7 +139,9 @@ class EngineRecommender(Recommender):
         self._refreshed = time.monotonic()
 
     def _add_rows(self, rows: list[dict]) -> None:
-        groups = article_groups(r["id"] for r in rows)
+        groups: dict[int, object] = {}
+        for start in range(0, len(rows), CHUNK):
+            groups.update(article_groups(r["id"] for r in rows[start : start + CHUNK]))
         for row in rows:
             self.engine.add_article(engine_article(row, group=groups.get(row["id"])))
 
@@ -187,7 +192,9 @@ class EngineRecommender(Recommender):
         new = list(
             ReadingHistory.objects.filter(read_at__gt=since, read_at__lte=now)
             .order_by("read_at")
-            .values_list("reader", "article_id", "read_at")[:MAX_READS_PER_REFRESH]
+            .values_list("reader", "article_id", "read_at")[
+                : MAX_READS_REPLAY if replay else MAX_READS_PER_REFRESH
+            ]
         )
         new = [r for r in new if r not in self._fed]
         if not new:
@@ -196,18 +203,19 @@ class EngineRecommender(Recommender):
             lambda: deque(maxlen=self.engine.config.coread_span)
         )
         if not replay:
-            readers = {reader for reader, _, _ in new}
-            context = (
-                ReadingHistory.objects.filter(
-                    reader__in=readers,
-                    read_at__gte=new[0][2] - COREAD_SPAN,
-                    read_at__lte=since,
+            readers = sorted({reader for reader, _, _ in new})
+            for start in range(0, len(readers), CHUNK):
+                context = (
+                    ReadingHistory.objects.filter(
+                        reader__in=readers[start : start + CHUNK],
+                        read_at__gte=new[0][2] - COREAD_SPAN,
+                        read_at__lte=since,
+                    )
+                    .order_by("read_at")
+                    .values_list("reader", "article_id", "read_at")
                 )
-                .order_by("read_at")
-                .values_list("reader", "article_id", "read_at")
-            )
-            for reader, article_id, at in context:
-                earlier[reader].append((article_id, at))
+                for reader, article_id, at in context:
+                    earlier[reader].append((article_id, at))
         self._add_missing({article_id for _, article_id, _ in new})
         for reader, article_id, at in new:
             before = [a for a, t in earlier[reader] if at - t <= COREAD_SPAN]
@@ -221,14 +229,16 @@ class EngineRecommender(Recommender):
     def _add_missing(self, ids: Iterable[int]) -> None:
         """Load articles the engine does not know yet (reads of older articles)."""
         missing = [i for i in ids if i not in self.engine]
-        if not missing:
-            return
-        rows = list(
-            Article.objects.live(datetime.now(tz=UTC))
-            .filter(pk__in=missing)
-            .values(*ARTICLE_FIELDS)
-        )
-        self._add_rows(rows)
-        for article_id in set(missing) - {r["id"] for r in rows}:
+        now = datetime.now(tz=UTC)
+        for start in range(0, len(missing), CHUNK):
+            chunk = missing[start : start + CHUNK]
+            rows = list(
+                Article.objects.live(now).filter(pk__in=chunk).values(*ARTICLE_FIELDS)
+            )
+            self._add_rows(rows)
+            self._mark_gone(set(chunk) - {r["id"] for r in rows})
+
+    def _mark_gone(self, ids: set[int]) -> None:
+        for article_id in ids:
             # Gone or withdrawn: known, so never fetched again, and never shown.
             self.engine.add_article(engine.Article(article_id, withdrawn=True))

@@ -436,3 +436,29 @@ def test_same_story_siblings_are_not_recommended(site, settings):
     assert ids
     assert sibling.pk not in ids
     assert read_one.pk not in ids
+
+
+def test_engine_learns_reads_written_after_it_loaded(site):
+    """Other processes' readers reach this process's engine through the table."""
+    football, tennis = site["football cup final goal"], site["tennis open final set"]
+    client, cookie = reader_client()
+    read(cookie, football)
+    client.get("/discovery/recommended")  # loaded, knows no co-reading yet
+    assert recommend_selectors.get_recommender().loaded()
+    t = int(timezone.now().timestamp()) - 30
+    for reader in range(200, 230):
+        do_record_reads([(reader, football.pk, t), (reader, tennis.pk, t + 10)])
+    html = client.get("/discovery/recommended").content.decode()
+    assert re.findall(r'href="/news/(\d+)/', html)[0] == str(tennis.pk)
+    assert f"Because you read “{football.headline}”" in html
+
+
+def test_withdrawn_after_load_is_dropped(site):
+    client, cookie = reader_client()
+    read(cookie, site["football cup final goal"])
+    first = fragment_ids(client.get("/discovery/recommended"))
+    gone = Article.objects.get(pk=first[0])
+    gone.status = Article.Status.WITHDRAWN
+    gone.save()
+    assert gone.pk not in fragment_ids(client.get("/discovery/recommended"))
+    assert gone.pk in recommend_selectors.get_recommender().engine
