@@ -29,6 +29,8 @@
       // Never shorter than the list it replaces: nothing below moves up.
       block.style.minHeight = block.offsetHeight + "px";
       old.replaceWith(list);
+      var title = block.querySelector("h2");
+      if (title) title.textContent = "Recommended for you";
       var why = doc.querySelector(".why-these");
       if (why && !block.querySelector(".why-these")) block.appendChild(why);
     })
