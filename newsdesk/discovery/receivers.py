@@ -69,7 +69,12 @@ class HistoryCounter(ViewCounter):
     named by NEWSDESK_READING_HISTORY_COUNTER."""
 
     def __init__(self, inner: ViewCounter | None = None) -> None:
-        self.inner = inner or import_string(settings.NEWSDESK_READING_HISTORY_COUNTER)()
+        path = getattr(
+            settings,
+            "NEWSDESK_READING_HISTORY_COUNTER",
+            "newsdesk.engagement.counters.buffered.BufferedCounter",
+        )
+        self.inner = inner or import_string(path)()
 
     def record(self, hit: Hit) -> None:
         self.inner.record(hit)

@@ -19,6 +19,7 @@ work is numpy, short, and mostly holds the GIL anyway).
 from __future__ import annotations
 
 import abc
+import logging
 import threading
 import time
 from collections import defaultdict, deque
@@ -26,12 +27,14 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.utils.module_loading import import_string
 
 from newsdesk.discovery.engines import recommend as engine
 from newsdesk.discovery.models_recommend import ReadingHistory
 from newsdesk.news.models import Article
 
+log = logging.getLogger(__name__)
 ARTICLE_FIELDS = ("id", "headline", "standfirst", "category__name", "published_at")
 STATE_FIELDS = (*ARTICLE_FIELDS, "status")
 # Reads replayed at start: popularity halves every 12 h, so older reads weigh nothing.
@@ -96,8 +99,13 @@ class Recommender(abc.ABC):
         )
 
     def loaded(self) -> bool:
-        """False while the first use would be slow (pages then skip it)."""
+        """False while the first use would be slow: serving then keeps the
+        shared list and calls `start_loading()`."""
         return True
+
+    def start_loading(self) -> None:
+        """Begin whatever makes `loaded()` true; must not block for long."""
+        return None
 
 
 class EngineRecommender(Recommender):
@@ -112,11 +120,41 @@ class EngineRecommender(Recommender):
         self._articles_at: datetime | None = None
         self._reads_at: datetime | None = None
         self._fed: set[tuple[int, int, datetime]] = set()
+        self._ready = False
+        self._loading = threading.Lock()  # held by the one loading thread
 
     # ---------------------------------------------------------------- serving
 
     def loaded(self) -> bool:
-        return self._articles_at is not None
+        return self._ready
+
+    def start_loading(self) -> None:
+        """Load in a background thread (NEWSDESK_RECOMMEND_BACKGROUND_LOAD), so
+        no request waits the seconds a large site takes; else load now."""
+        if self._ready or not self._loading.acquire(blocking=False):
+            return
+        if not settings.NEWSDESK_RECOMMEND_BACKGROUND_LOAD:
+            try:
+                self._load_now()
+            finally:
+                self._loading.release()
+            return
+        threading.Thread(
+            target=self._load_in_background, name="newsdesk-recommender", daemon=True
+        ).start()
+
+    def _load_in_background(self) -> None:
+        try:
+            self._load_now()
+        except Exception:
+            log.exception("loading the recommender failed; retrying on next use")
+        finally:
+            connection.close()
+            self._loading.release()
+
+    def _load_now(self) -> None:
+        with self._lock:
+            self._refresh_if_stale(datetime.now(tz=UTC))
 
     def recommend(self, history, *, now, current, exclude, limit):
         with self._lock:
@@ -154,9 +192,22 @@ class EngineRecommender(Recommender):
             .values(*ARTICLE_FIELDS)
         )
         self._add_rows(rows)
+        # Articles of unexpired histories, so a reader's first request does
+        # not pay for vectors of what they read long ago.
+        read = (
+            ReadingHistory.objects.filter(
+                read_at__gte=now
+                - timedelta(days=settings.NEWSDESK_READING_HISTORY_DAYS)
+            )
+            .order_by()
+            .values_list("article_id", flat=True)
+            .distinct()
+        )
+        self._add_missing(list(read))
         self._articles_at = now
         self._reads_at = now - READS_REPLAY
         self._feed_reads(now, replay=True)
+        self._ready = True
 
     def _refresh(self, now: datetime) -> None:
         assert self._articles_at is not None  # noqa: S101 - _load ran

@@ -26,6 +26,7 @@ from newsdesk.news.selectors import live_articles
 
 PREFERENCE_COOKIE = "newsdesk_personalise"
 REASON_TITLE_CHARS = 60
+ITEM_FIELDS = ("id", "slug", "headline", "published_at", "category__name")
 
 _recommender: Recommender | None = None
 _recommender_lock = threading.Lock()
@@ -130,7 +131,11 @@ def articles_for(
     recs = [r for r in recs if r.article_id not in set(exclude)]
     ids = {r.article_id for r in recs}
     ids |= {r.reason.article_id for r in recs if r.reason.article_id is not None}
-    rows = {a.pk: a for a in live_articles().filter(pk__in=ids)}
+    # Only what a list item shows: article bodies are most of a row's bytes.
+    rows = {
+        a.pk: a
+        for a in live_articles().filter(pk__in=ids).order_by().only(*ITEM_FIELDS)
+    }
     titles = {pk: a.headline for pk, a in rows.items()}
     chosen = []
     for rec in recs:
@@ -144,7 +149,8 @@ def articles_for(
 def personal_articles(
     *, reader: int, current: int | None, exclude: set[int], limit: int
 ) -> list[Article] | None:
-    """The reader's personal list, topped up with the shared one; None = no history.
+    """The reader's personal list, topped up with the shared one; None when the
+    reader has no history or the recommender is still loading.
 
     Excludes `current`, `exclude`, read, withdrawn and same-story articles.
     """
@@ -153,6 +159,10 @@ def personal_articles(
     if not history:
         return None
     recommender = get_recommender()
+    if not recommender.loaded():
+        recommender.start_loading()
+        if not recommender.loaded():
+            return None
     hidden = set(exclude)
     recs = recommender.recommend(
         history, now=now, current=current, exclude=hidden, limit=limit

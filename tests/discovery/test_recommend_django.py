@@ -45,6 +45,7 @@ def _isolated(settings):
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     }
     settings.NEWSDESK_RECOMMEND_REFRESH_SECONDS = 0
+    settings.NEWSDESK_RECOMMEND_BACKGROUND_LOAD = False
     settings.NEWSDESK_BLOCK_SIZE = 4
     recommend_selectors.reset_recommender()
     old_buffer = recommend_actions.set_read_buffer(ReadBuffer(autostart=False))
@@ -462,3 +463,17 @@ def test_withdrawn_after_load_is_dropped(site):
     gone.save()
     assert gone.pk not in fragment_ids(client.get("/discovery/recommended"))
     assert gone.pk in recommend_selectors.get_recommender().engine
+
+
+def test_fragment_keeps_the_page_list_while_the_recommender_loads(
+    site, settings, monkeypatch
+):
+    settings.NEWSDESK_RECOMMEND_BACKGROUND_LOAD = True
+    started = []
+    monkeypatch.setattr(
+        EngineRecommender, "start_loading", lambda self: started.append(self)
+    )
+    client, cookie = reader_client()
+    read(cookie, site["football cup final goal"])
+    assert client.get("/discovery/recommended").status_code == 204
+    assert len(started) == 1

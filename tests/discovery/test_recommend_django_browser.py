@@ -39,6 +39,7 @@ def browser(settings):
     require(AXE.exists(), f"{AXE} is missing: run `make tools` (needs npm)")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     settings.NEWSDESK_RECOMMEND_REFRESH_SECONDS = 0
+    settings.NEWSDESK_RECOMMEND_BACKGROUND_LOAD = False
     recommend_selectors.reset_recommender()
     old = recommend_actions.set_read_buffer(ReadBuffer(autostart=False))
     from playwright.sync_api import sync_playwright
