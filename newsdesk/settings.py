@@ -261,6 +261,10 @@ NEWSDESK_RECOMMEND_LOAD_DAYS = env_int(
 NEWSDESK_RECOMMEND_REFRESH_SECONDS = env_float(
     "NEWSDESK_RECOMMEND_REFRESH_SECONDS", 10.0, minimum=0.0
 )
+# Load each process's recommender in a background thread (off: in the request).
+NEWSDESK_RECOMMEND_BACKGROUND_LOAD = env_bool(
+    "NEWSDESK_RECOMMEND_BACKGROUND_LOAD", True
+)
 NEWSDESK_READING_HISTORY_SIZE = env_int(
     "NEWSDESK_READING_HISTORY_SIZE", 200, minimum=1, maximum=10_000
 )
