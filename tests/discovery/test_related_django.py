@@ -75,9 +75,7 @@ def test_publishing_indexes_incrementally_both_ways(publish):
     others = [publish(f"Story {i}", text) for i, text in enumerate(OTHER)]
     first = publish("Earthquake hits Chile", QUAKE.format(place="Chile", n=12))
     assert related_ids(first) == [], "nothing similar yet: no weak matches"
-    second = publish(
-        "Chile quake toll rises", FOLLOW_UP.format(place="Chile", n=40)
-    )
+    second = publish("Chile quake toll rises", FOLLOW_UP.format(place="Chile", n=40))
     assert related_ids(second)[:1] == [first.pk]
     # The earlier article's list was refreshed too, without a rebuild.
     assert second.pk in related_ids(first)
@@ -86,9 +84,7 @@ def test_publishing_indexes_incrementally_both_ways(publish):
 
 def test_withdrawn_articles_leave_every_list(publish):
     a = publish("Quake in Peru", QUAKE.format(place="Peru", n=3))
-    b = publish(
-        "Peru quake aftermath", FOLLOW_UP.format(place="Peru", n=9)
-    )
+    b = publish("Peru quake aftermath", FOLLOW_UP.format(place="Peru", n=9))
     assert b.pk in related_ids(a)
     actions.do_withdraw(b)
     related_index.index_articles([b.pk])
@@ -108,7 +104,9 @@ def test_article_page_reads_the_stored_list(client, publish, tree, make_article)
         publish(f"Newer world story {i}", text, age_hours=0.1)
     a = publish("Quake in Japan", QUAKE.format(place="Japan", n=2), age_hours=5)
     b = publish(
-        "Japan quake: tsunami warning", FOLLOW_UP.format(place="Japan", n=8), age_hours=4
+        "Japan quake: tsunami warning",
+        FOLLOW_UP.format(place="Japan", n=8),
+        age_hours=4,
     )
     html = client.get(b.get_absolute_url()).content.decode()
     block = re.search(r'data-block="related".*?</section>', html, re.S).group(0)

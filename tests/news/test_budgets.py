@@ -1,4 +1,4 @@
-"""Page-weight budgets of DESIGN.md, on a realistic article page, and no third parties."""
+"""DESIGN.md page-weight budgets on a realistic article page; no third parties."""
 
 from __future__ import annotations
 

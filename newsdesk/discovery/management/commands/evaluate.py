@@ -19,7 +19,7 @@ EVALUATIONS = {
 
 
 class Command(BaseCommand):
-    help = "Evaluate discovery quality on labelled data; prints one JSON line of figures."
+    help = "Evaluate discovery quality on labelled data; prints one JSON line."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="evaluation", required=True)
