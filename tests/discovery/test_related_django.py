@@ -21,7 +21,8 @@ pytestmark = pytest.mark.django_db
 QUAKE = (
     "A magnitude 7.1 earthquake struck off the coast of {place} on Tuesday, "
     "collapsing buildings and killing at least {n} people, officials said. "
-    "Rescue teams searched the rubble through the night as aftershocks shook the region."
+    "Rescue teams searched the rubble through the night as aftershocks shook the "
+    "region."
 )
 # A follow-up of the same story: shares the story's names, not its sentences.
 FOLLOW_UP = (
