@@ -248,6 +248,8 @@ def do_schedule(*, now=None) -> bool:
     from newsdesk.ingest.tasks import run_due_feeds
 
     now = now or timezone.now()
+    if not run_due_feeds.get_backend().supports_defer:
+        return False  # e.g. the immediate backend: a chain would never end
     if apps.is_installed("django_tasks_db"):
         from django_tasks_db.models import DBTaskResult
 

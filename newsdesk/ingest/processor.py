@@ -21,7 +21,7 @@ from newsdesk.ingest.models import Feed, IngestError, Tombstone
 from newsdesk.ingest.parsers import Item, ItemError, ItemStatus
 from newsdesk.ingest.parsers.base import plain_text
 from newsdesk.news import actions
-from newsdesk.news.models import Article, Category, Source
+from newsdesk.news.models import Article, Category, Source, Tag
 from newsdesk.news.sanitize import clean_html, html_to_text
 
 log = logging.getLogger(__name__)
@@ -131,6 +131,7 @@ class Run:
         self.tombstones: set[str] = set()
         self.known: dict[str, int] = {}  # external_id -> article id, this source
         self.foreign_urls: set[str] = set()
+        self.tag_cache: dict[str, Tag | None] = {}
         self.near = None
         if target.near_duplicates:
             index = get_duplicate_index()
@@ -154,9 +155,10 @@ class Run:
             )
         )
         self.known.update(
-            Article.objects.filter(source=source, external_id__in=guids).values_list(
-                "external_id", "pk"
-            )
+            # exclude(): lets SQLite use the partial unique index (see news.actions)
+            Article.objects.filter(source=source, external_id__in=guids)
+            .exclude(external_id="")
+            .values_list("external_id", "pk")
         )
         urls = [i.url for i in items if i.url]
         self.foreign_urls.update(
@@ -187,6 +189,14 @@ class Run:
                 position=error.position,
             )
 
+    def tags(self, names: tuple[str, ...]) -> list[Tag]:
+        for name in names:
+            if name not in self.tag_cache:
+                found = actions.get_or_create_tags([name])
+                self.tag_cache[name] = found[0] if found else None
+        unique = {t.pk: t for n in names if (t := self.tag_cache[n]) is not None}
+        return list(unique.values())
+
     # -- per item ----------------------------------------------------------------
     def dedupe(self, item: Item, draft: Draft) -> str:
         """The external id to store `item` under, or Skip."""
@@ -216,8 +226,11 @@ class Run:
         if external_id in self.known:
             for name in CREATE_ONLY:
                 fields.pop(name)
-        result = actions.do_upsert_article(
-            source=source, external_id=external_id, fields=fields, tag_names=draft.tags
+        result = actions.do_import_article(
+            source=source,
+            external_id=external_id,
+            fields=fields,
+            tags=self.tags(draft.tags),
         )
         if result.created:
             self.known[external_id] = result.article.pk
@@ -234,7 +247,11 @@ class Run:
             defaults={"reason": f"wire {item.status}"},
         )
         self.tombstones.add(item.guid)
-        article = Article.objects.filter(source=source, external_id=item.guid).first()
+        article = (
+            Article.objects.filter(source=source, external_id=item.guid)
+            .exclude(external_id="")
+            .first()
+        )
         if article is None or article.status == Article.Status.WITHDRAWN:
             return "skipped"
         actions.do_withdraw(article)
@@ -261,6 +278,8 @@ class Run:
                 log.debug("skipped %s: %s", item.guid, reason)
                 outcome = "skipped"
             except Exception as exc:  # noqa: BLE001 (one bad item must not stop the feed)
+                # Tags created in the rolled-back transaction are gone again.
+                self.tag_cache.clear()
                 self.counts.failed += 1
                 self.record(
                     IngestError.Stage.ITEM,

@@ -242,7 +242,13 @@ def do_import_article(
         raise ValueError("an imported article needs the source's external_id")
     article = existing
     if article is None:
-        article = Article.objects.filter(source=source, external_id=external_id).first()
+        # The exclude repeats the unique index's condition so that SQLite can use
+        # that partial index instead of scanning the source's articles.
+        article = (
+            Article.objects.filter(source=source, external_id=external_id)
+            .exclude(external_id="")
+            .first()
+        )
     created = article is None
     if created:
         article = Article(source=source, external_id=external_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import UTC, datetime
+from urllib.parse import urljoin
 
 import feedparser
 
@@ -16,7 +17,9 @@ _ROOT_CLOSE = re.compile(rb"</(?:[\w-]+:)?(rss|feed|RDF)\s*>\s*$")
 
 
 def _when(entry, key: str) -> datetime | None:
-    parsed = entry.get(key + "_parsed")
+    # dict.get: FeedParserDict maps a missing updated_parsed to published_parsed
+    # with a deprecation warning.
+    parsed = dict.get(entry, key + "_parsed")
     if not parsed:
         return None
     return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
@@ -48,7 +51,10 @@ def parse(body: bytes, *, url: str = "", content_type: str = "") -> ParsedFeed:
     """Parse an RSS or Atom document; items without title or id are item errors."""
     if not _ROOT_CLOSE.search(body[-200:]):
         raise FeedError("truncated document: the root element is never closed")
-    headers = {"content-location": url}
+    # No content-location: feedparser would resolve permalink GUIDs against it,
+    # and an id must not change when the feed moves. xml:base still applies;
+    # other relative links are resolved below and by the sanitizer.
+    headers = {}
     if content_type:
         headers["content-type"] = content_type
     data = feedparser.parse(
@@ -58,14 +64,14 @@ def parse(body: bytes, *, url: str = "", content_type: str = "") -> ParsedFeed:
     if not version:
         reason = data.get("bozo_exception") or "no RSS or Atom root element"
         raise FeedError(f"not an RSS or Atom feed: {reason}")
-    feed_link = data.feed.get("link") or url
+    feed_link = urljoin(url, data.feed["link"]) if data.feed.get("link") else url
     parsed = ParsedFeed(
         format="atom" if version.startswith("atom") else "rss",
         title=plain_text(data.feed.get("title", "")),
         link=feed_link,
     )
     for position, entry in enumerate(data.entries):
-        link = entry.get("link") or ""
+        link = urljoin(feed_link, entry["link"]) if entry.get("link") else ""
         guid = (entry.get("id") or link or "").strip()
         title = plain_text(entry.get("title", ""))
         summary = entry.get("summary") or ""

@@ -1,0 +1,123 @@
+"""Articles as IPTC ninjs 3.0 documents (https://iptc.org/standards/ninjs/).
+
+Pure: no Django. The API adapts Article rows to `NinjsArticle`; this module only
+knows the standard. Output validates against IPTC's ninjs-schema_3.0.json.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+NINJS_VERSION = "3.0"
+NINJS_SCHEMA = "http://www.iptc.org/std/ninjs/ninjs-schema_3.0.json"
+MEDIA_TYPE = "application/ninjs+json"
+
+
+@dataclass(frozen=True, slots=True)
+class NinjsArticle:
+    uri: str
+    url: str
+    headline: str
+    body_html: str = ""
+    body_text: str = ""
+    standfirst: str = ""
+    byline: str = ""
+    dateline: str = ""
+    language: str = "en"
+    created: datetime | None = None
+    published: datetime | None = None
+    modified: datetime | None = None
+    version: str = ""
+    withdrawn: bool = False
+    section: str = ""
+    section_uri: str = ""
+    tags: tuple[tuple[str, str], ...] = ()  # (name, uri)
+    credit: str = ""
+    source_name: str = ""
+    source_url: str = ""
+    original_url: str = ""
+    licence: str = ""
+    licence_url: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def to_ninjs(a: NinjsArticle) -> dict:
+    """One article as a ninjs 3.0 object; a withdrawn article is a kill notice."""
+    doc: dict = {
+        "uri": a.uri,
+        "standard": {"name": "ninjs", "version": NINJS_VERSION, "schema": NINJS_SCHEMA},
+        "type": "text",
+        "representationType": "partial" if a.withdrawn else "full",
+        "pubStatus": "canceled" if a.withdrawn else "usable",
+        "language": a.language,
+        "headlines": [
+            {"role": "main", "contentType": "text/plain", "value": a.headline}
+        ],
+    }
+    if a.version:
+        doc["version"] = a.version
+    for key, value in (
+        ("firstCreated", _iso(a.published or a.created)),
+        ("versionCreated", _iso(a.modified or a.published)),
+        ("contentCreated", _iso(a.created)),
+    ):
+        if value:
+            doc[key] = value
+    if not a.withdrawn:
+        if a.standfirst:
+            doc["descriptions"] = [
+                {"role": "summary", "contentType": "text/plain", "value": a.standfirst}
+            ]
+        words = len(a.body_text.split())
+        doc["bodies"] = [
+            {
+                "role": "main",
+                "contentType": "text/html",
+                "value": a.body_html,
+                "charCount": len(a.body_text),
+                "wordCount": words,
+            }
+        ]
+        if a.byline:
+            doc["by"] = a.byline
+        if a.dateline:
+            doc["located"] = a.dateline
+        subjects = []
+        if a.section:
+            subject = {"name": a.section, "rel": "section"}
+            if a.section_uri:
+                subject["uri"] = a.section_uri
+            subjects.append(subject)
+        subjects += [{"name": name, "rel": "about", "uri": uri} for name, uri in a.tags]
+        if subjects:
+            doc["subjects"] = subjects
+        doc["renditions"] = [
+            {
+                "name": "web",
+                "href": a.url,
+                "contentType": "text/html",
+                "title": a.headline,
+            }
+        ]
+    sources = []
+    if a.source_name:
+        source = {"name": a.source_name, "role": "originator"}
+        if a.source_url:
+            source["uri"] = a.source_url
+        sources.append(source)
+    if sources:
+        doc["infoSources"] = sources
+    if a.credit:
+        doc["copyrightHolder"] = a.credit
+    if a.licence:
+        doc["usageTerms"] = a.licence
+    if a.licence_url:
+        doc["rightsInfo"] = {"linkedRights": a.licence_url}
+    if a.original_url:
+        doc["altIds"] = [{"role": "original-url", "value": a.original_url}]
+    return doc

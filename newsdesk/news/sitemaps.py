@@ -1,0 +1,127 @@
+"""Sitemap index, article and section sitemaps (contrib.sitemaps) and a Google
+News sitemap of the last 48 hours.
+
+Django's sitemap framework has no news extension, so the news sitemap is written
+with its XML generator; the index lists it like any other section.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.sitemaps import Sitemap
+from django.contrib.sitemaps import views as sitemap_views
+from django.http import Http404, HttpResponse
+from django.utils import timezone
+from django.utils.xmlutils import SimplerXMLGenerator
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_safe
+
+from newsdesk.news import selectors
+from newsdesk.news.models import Category
+
+NEWS_WINDOW = timedelta(hours=48)
+NEWS_LIMIT = 1000  # Google News sitemaps hold at most 1,000 URLs
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
+
+
+class ArticleSitemap(Sitemap):
+    """Indexable live articles (republished copy marked noindex stays out)."""
+
+    limit = 10000
+
+    def items(self):
+        return (
+            selectors.live_articles()
+            .filter(noindex=False)
+            .select_related(None)
+            .only("pk", "slug", "published_at", "updated_at")
+            .order_by("-published_at", "-pk")
+        )
+
+    def lastmod(self, item):
+        return item.updated_at or item.published_at
+
+
+class CategorySitemap(Sitemap):
+    def items(self):
+        return Category.objects.order_by("path")
+
+
+class NewsSitemap(Sitemap):
+    """Listed in the index; rendered by `news_sitemap`, not by Django's view."""
+
+    def items(self):
+        return news_articles()
+
+    def lastmod(self, item):
+        return item.updated_at or item.published_at
+
+
+SITEMAPS = {
+    "articles": ArticleSitemap,
+    "sections": CategorySitemap,
+    "news": NewsSitemap,
+}
+
+
+def news_articles():
+    since = timezone.now() - NEWS_WINDOW
+    return (
+        selectors.live_articles()
+        .filter(noindex=False, published_at__gte=since)
+        .order_by("-published_at", "-pk")[:NEWS_LIMIT]
+    )
+
+
+def news_sitemap_xml(articles, *, site: str, name: str, language: str) -> bytes:
+    from io import StringIO
+
+    out = StringIO()
+    xml = SimplerXMLGenerator(out, "utf-8")
+    xml.startDocument()
+    xml.startElement("urlset", {"xmlns": SITEMAP_NS, "xmlns:news": NEWS_NS})
+    for article in articles:
+        xml.startElement("url", {})
+        xml.addQuickElement("loc", site + article.get_absolute_url())
+        xml.startElement("news:news", {})
+        xml.startElement("news:publication", {})
+        xml.addQuickElement("news:name", name)
+        xml.addQuickElement("news:language", language)
+        xml.endElement("news:publication")
+        xml.addQuickElement(
+            "news:publication_date",
+            article.published_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        )
+        xml.addQuickElement("news:title", article.headline)
+        xml.endElement("news:news")
+        xml.endElement("url")
+    xml.endElement("urlset")
+    xml.endDocument()
+    return out.getvalue().encode()
+
+
+@require_safe
+@cache_control(public=True, max_age=300)
+def index(request):
+    return sitemap_views.index(
+        request, SITEMAPS, sitemap_url_name="syndication:sitemap-section"
+    )
+
+
+@require_safe
+@cache_control(public=True, max_age=300)
+def section(request, section: str):
+    if section not in SITEMAPS:
+        raise Http404("No such sitemap")
+    if section == "news":
+        body = news_sitemap_xml(
+            news_articles(),
+            site=f"{request.scheme}://{request.get_host()}",
+            name=settings.NEWSDESK_SITE_NAME,
+            language=settings.LANGUAGE_CODE.split("-")[0],
+        )
+        return HttpResponse(body, content_type="application/xml")
+    return sitemap_views.sitemap(request, {section: SITEMAPS[section]}, section=section)
