@@ -44,6 +44,11 @@ def newest_site_wide(*, request, article, exclude, limit):
     return list(live_articles().exclude(pk__in=exclude)[:limit])
 
 
+# A block filled only by its fallback says what it really shows.
+newest_in_category.title = "More in this section"
+newest_site_wide.title = "Latest"
+
+
 BLOCKS = (
     # key, title, setting, built-in provider
     ("related", "Related", "NEWSDESK_RELATED_PROVIDER", newest_in_category),
@@ -58,13 +63,15 @@ def get_provider(setting_name: str, default):
 
 
 def _fill(key, provider, fallback, *, request, article, exclude, limit, groups):
-    """Articles from `provider`, topped up from `fallback`, contract enforced.
+    """Articles from `provider`, topped up from `fallback`, contract enforced;
+    and how many of them came from `provider`.
 
     `groups` is the page's duplicate-group bookkeeping (see page_blocks): an
     article whose group already appears on the page is the same report again.
     """
     chosen: list[Article] = []
     taken = set(exclude)
+    from_provider = 0
     for source in (provider, fallback):
         if len(chosen) >= limit:
             break
@@ -87,9 +94,11 @@ def _fill(key, provider, fallback, *, request, article, exclude, limit, groups):
             chosen.append(item)
             if group is not None:
                 groups.seen.add(group)
+        if source is provider:
+            from_provider = len(chosen)
         if source is fallback:
             break
-    return chosen
+    return chosen, from_provider
 
 
 class _Groups:
@@ -125,7 +134,7 @@ def page_blocks(
             continue
         provider = get_provider(setting_name, builtin)
         fallback = builtin if provider is not builtin else None
-        articles = _fill(
+        articles, from_provider = _fill(
             key,
             provider,
             fallback,
@@ -136,8 +145,9 @@ def page_blocks(
             groups=groups,
         )
         seen.update(a.pk for a in articles)
+        shown_by = provider if from_provider or fallback is None else fallback
         blocks.append(
-            Block(key=key, title=getattr(provider, "title", title), articles=articles)
+            Block(key=key, title=getattr(shown_by, "title", title), articles=articles)
         )
     return blocks
 

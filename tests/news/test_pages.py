@@ -309,3 +309,10 @@ def test_query_counts_do_not_grow_with_list_length(
     # Absolute ceilings, so a new N+1 shows up here.
     assert after["/"] <= 10 and after[article.get_absolute_url()] <= 16
     assert after["/business/"] <= 6 and after["/search/?q=headline"] <= 5
+
+
+def test_a_block_filled_by_its_fallback_says_so(client, story):
+    # No similarity index and no views yet: the lists are honest about it.
+    html = client.get(story.get_absolute_url()).content.decode()
+    assert re.search(r'id="block-related">More in this section<', html)
+    assert re.search(r'id="block-most-read">Latest<', html)
