@@ -19,6 +19,7 @@ work is numpy, short, and mostly holds the GIL anyway).
 from __future__ import annotations
 
 import abc
+import gc
 import logging
 import threading
 import time
@@ -47,6 +48,8 @@ SLACK = timedelta(seconds=30)
 MAX_READS_REPLAY = 100_000
 MAX_READS_PER_REFRESH = 5_000
 CHUNK = 500  # ids per IN (...) clause
+# A reader's latest reads the engine uses (RecommendConfig.history_used).
+HISTORY_USED = 50
 
 
 def engine_article(row: dict, *, group=None) -> engine.Article:
@@ -121,7 +124,8 @@ class EngineRecommender(Recommender):
         self._reads_at: datetime | None = None
         self._fed: set[tuple[int, int, datetime]] = set()
         self._ready = False
-        self._loading = threading.Lock()  # held by the one loading thread
+        # Held by the one load or refresh in progress (at most one per process).
+        self._busy = threading.Lock()
 
     # ---------------------------------------------------------------- serving
 
@@ -129,61 +133,58 @@ class EngineRecommender(Recommender):
         return self._ready
 
     def start_loading(self) -> None:
-        """Load in a background thread (NEWSDESK_RECOMMEND_BACKGROUND_LOAD), so
-        no request waits the seconds a large site takes; else load now."""
-        if self._ready or not self._loading.acquire(blocking=False):
-            return
-        if not settings.NEWSDESK_RECOMMEND_BACKGROUND_LOAD:
-            try:
-                self._load_now()
-            finally:
-                self._loading.release()
-            return
-        threading.Thread(
-            target=self._load_in_background, name="newsdesk-recommender", daemon=True
-        ).start()
-
-    def _load_in_background(self) -> None:
-        try:
-            self._load_now()
-        except Exception:
-            log.exception("loading the recommender failed; retrying on next use")
-        finally:
-            connection.close()
-            self._loading.release()
-
-    def _load_now(self) -> None:
-        with self._lock:
-            self._refresh_if_stale(datetime.now(tz=UTC))
+        self._job(self._load)
 
     def recommend(self, history, *, now, current, exclude, limit):
+        if not self._ready:
+            with self._busy:  # direct callers wait for the load
+                if not self._ready:
+                    self._load()
+        elif (
+            time.monotonic() - self._refreshed
+            >= settings.NEWSDESK_RECOMMEND_REFRESH_SECONDS
+        ):
+            self._job(self._refresh)
+        ids = [r.article_id for r in history[-HISTORY_USED:]]
+        missing = self._fetch_articles([i for i in ids if i not in self.engine])
         with self._lock:
-            self._refresh_if_stale(now)
-            self._add_missing([r.article_id for r in history[-50:]])
+            self._apply_articles(*missing)
             return self.engine.recommend(
                 history, now.timestamp(), limit=limit, current=current, exclude=exclude
             )
 
     # ------------------------------------------------------------------ state
 
-    def _refresh_if_stale(self, now: datetime) -> None:
-        interval = settings.NEWSDESK_RECOMMEND_REFRESH_SECONDS
-        if self._articles_at is None:
-            self._load(now)
-        elif time.monotonic() - self._refreshed >= interval:
-            self._refresh(now)
-        else:
+    def _job(self, job) -> None:
+        """Run `job` unless one is running: in a thread when
+        NEWSDESK_RECOMMEND_BACKGROUND_LOAD (no request waits for the database
+        work of a load or refresh), else here."""
+        if not self._busy.acquire(blocking=False):
             return
-        self._refreshed = time.monotonic()
+        if not settings.NEWSDESK_RECOMMEND_BACKGROUND_LOAD:
+            try:
+                job()
+            finally:
+                self._busy.release()
+            return
+        threading.Thread(
+            target=self._job_thread,
+            args=(job,),
+            name="newsdesk-recommender",
+            daemon=True,
+        ).start()
 
-    def _add_rows(self, rows: list[dict]) -> None:
-        groups: dict[int, object] = {}
-        for start in range(0, len(rows), CHUNK):
-            groups.update(article_groups(r["id"] for r in rows[start : start + CHUNK]))
-        for row in rows:
-            self.engine.add_article(engine_article(row, group=groups.get(row["id"])))
+    def _job_thread(self, job) -> None:
+        try:
+            job()
+        except Exception:
+            log.exception("updating the recommender failed; retrying on next use")
+        finally:
+            connection.close()
+            self._busy.release()
 
-    def _load(self, now: datetime) -> None:
+    def _load(self) -> None:
+        now = datetime.now(tz=UTC)
         since = now - timedelta(days=settings.NEWSDESK_RECOMMEND_LOAD_DAYS)
         rows = list(
             Article.objects.live(now)
@@ -191,7 +192,8 @@ class EngineRecommender(Recommender):
             .order_by("published_at")
             .values(*ARTICLE_FIELDS)
         )
-        self._add_rows(rows)
+        with self._lock:
+            self._apply_articles(rows, self._groups(rows), set())
         # Articles of unexpired histories, so a reader's first request does
         # not pay for vectors of what they read long ago.
         read = (
@@ -203,14 +205,25 @@ class EngineRecommender(Recommender):
             .values_list("article_id", flat=True)
             .distinct()
         )
-        self._add_missing(list(read))
+        missing = self._fetch_articles([i for i in read if i not in self.engine])
+        with self._lock:
+            self._apply_articles(*missing)
         self._articles_at = now
         self._reads_at = now - READS_REPLAY
         self._feed_reads(now, replay=True)
+        # The engine's state is hundreds of thousands of long-lived objects; a
+        # full garbage collection walking them costs tens of milliseconds and
+        # lands on whichever request triggers it. Frozen, it never walks them.
+        gc.freeze()
+        self._refreshed = time.monotonic()
         self._ready = True
 
-    def _refresh(self, now: datetime) -> None:
+    def _refresh(self) -> None:
+        """Pull article changes and new reads; the database work runs outside
+        the engine's lock, only the (short) updates inside it."""
         assert self._articles_at is not None  # noqa: S101 - _load ran
+        self._refreshed = time.monotonic()
+        now = datetime.now(tz=UTC)
         changed = (
             Article.objects.filter(modified_at__gt=self._articles_at - SLACK)
             .order_by()
@@ -224,15 +237,15 @@ class EngineRecommender(Recommender):
             .values(*STATE_FIELDS)
         )
         live_statuses = (Article.Status.PUBLISHED, Article.Status.SCHEDULED)
-        rows = {r["id"]: r for r in [*changed, *due]}.values()
-        fresh = []
-        for row in rows:
+        fresh, gone = [], set()
+        for row in {r["id"]: r for r in [*changed, *due]}.values():
             published = row["published_at"]
             if row["status"] in live_statuses and published and published <= now:
                 fresh.append(row)
             elif row["id"] in self.engine:
-                self.engine.withdraw(row["id"])
-        self._add_rows(fresh)
+                gone.add(row["id"])
+        with self._lock:
+            self._apply_articles(fresh, self._groups(fresh), gone)
         self._articles_at = now
         self._feed_reads(now, replay=False)
 
@@ -267,29 +280,47 @@ class EngineRecommender(Recommender):
                 )
                 for reader, article_id, at in context:
                     earlier[reader].append((article_id, at))
-        self._add_missing({article_id for _, article_id, _ in new})
-        for reader, article_id, at in new:
-            before = [a for a, t in earlier[reader] if at - t <= COREAD_SPAN]
-            self.engine.record_view(article_id, at.timestamp(), history=before)
-            earlier[reader].append((article_id, at))
+        ids = {article_id for _, article_id, _ in new}
+        missing = self._fetch_articles([i for i in ids if i not in self.engine])
+        with self._lock:
+            self._apply_articles(*missing)
+            for reader, article_id, at in new:
+                before = [a for a, t in earlier[reader] if at - t <= COREAD_SPAN]
+                self.engine.record_view(article_id, at.timestamp(), history=before)
+                earlier[reader].append((article_id, at))
         self._reads_at = max(self._reads_at, new[-1][2])
         horizon = self._reads_at - 2 * SLACK
         self._fed = {r for r in self._fed if r[2] > horizon}
         self._fed.update(r for r in new if r[2] > horizon)
 
-    def _add_missing(self, ids: Iterable[int]) -> None:
-        """Load articles the engine does not know yet (reads of older articles)."""
-        missing = [i for i in ids if i not in self.engine]
-        now = datetime.now(tz=UTC)
-        for start in range(0, len(missing), CHUNK):
-            chunk = missing[start : start + CHUNK]
-            rows = list(
-                Article.objects.live(now).filter(pk__in=chunk).values(*ARTICLE_FIELDS)
-            )
-            self._add_rows(rows)
-            self._mark_gone(set(chunk) - {r["id"] for r in rows})
+    # ------------------------------------------------- rows <-> engine articles
 
-    def _mark_gone(self, ids: set[int]) -> None:
-        for article_id in ids:
-            # Gone or withdrawn: known, so never fetched again, and never shown.
-            self.engine.add_article(engine.Article(article_id, withdrawn=True))
+    @staticmethod
+    def _groups(rows: list[dict]) -> dict[int, object]:
+        groups: dict[int, object] = {}
+        for start in range(0, len(rows), CHUNK):
+            groups.update(article_groups(r["id"] for r in rows[start : start + CHUNK]))
+        return groups
+
+    def _fetch_articles(self, ids: list[int]) -> tuple[list[dict], dict, set[int]]:
+        """Rows, groups and the gone (not live) ids among `ids`; reads only."""
+        rows: list[dict] = []
+        now = datetime.now(tz=UTC)
+        for start in range(0, len(ids), CHUNK):
+            rows += (
+                Article.objects.live(now)
+                .filter(pk__in=ids[start : start + CHUNK])
+                .values(*ARTICLE_FIELDS)
+            )
+        return rows, self._groups(rows), set(ids) - {r["id"] for r in rows}
+
+    def _apply_articles(self, rows: list[dict], groups: dict, gone: set[int]) -> None:
+        """Add or update `rows`; withdraw `gone`. Call with the lock held."""
+        for row in rows:
+            self.engine.add_article(engine_article(row, group=groups.get(row["id"])))
+        for article_id in gone:
+            if article_id in self.engine:
+                self.engine.withdraw(article_id)
+            else:
+                # Known from now on, so never fetched again, and never shown.
+                self.engine.add_article(engine.Article(article_id, withdrawn=True))
