@@ -129,7 +129,7 @@ class Run:
         self.now = timezone.now()
         self.categories = self._rule_categories()
         self.tombstones: set[str] = set()
-        self.known: dict[str, int] = {}  # external_id -> article id, this source
+        self.known: dict[str, Article] = {}  # by external_id, this source
         self.foreign_urls: set[str] = set()
         self.tag_cache: dict[str, Tag | None] = {}
         self.near = None
@@ -155,10 +155,12 @@ class Run:
             )
         )
         self.known.update(
+            (a.external_id, a)
             # exclude(): lets SQLite use the partial unique index (see news.actions)
-            Article.objects.filter(source=source, external_id__in=guids)
+            for a in Article.objects.filter(source=source, external_id__in=guids)
             .exclude(external_id="")
-            .values_list("external_id", "pk")
+            .select_related("source")
+            .prefetch_related("tags")
         )
         urls = [i.url for i in items if i.url]
         self.foreign_urls.update(
@@ -231,9 +233,11 @@ class Run:
             external_id=external_id,
             fields=fields,
             tags=self.tags(draft.tags),
+            existing=self.known.get(external_id),
+            is_new=external_id not in self.known,
         )
         if result.created:
-            self.known[external_id] = result.article.pk
+            self.known[external_id] = result.article
             if self.near is not None:
                 self.near.remember(result.article.pk, draft.text)
             return "created"
@@ -269,6 +273,11 @@ class Run:
         return self.counts
 
     def _process_batch(self, items: list[Item]) -> None:
+        # Listeners (the related index) hear about the batch once, not per item.
+        with actions.collect_changes():
+            self._process_items(items)
+
+    def _process_items(self, items: list[Item]) -> None:
         self._preload(items)
         for position, item in enumerate(items):
             try:

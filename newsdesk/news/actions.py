@@ -228,6 +228,7 @@ def do_import_article(
     fields: dict,
     tags: list[Tag],
     existing: Article | None = None,
+    is_new: bool = False,
 ) -> UpsertResult:
     """`do_upsert_article` for bulk imports (ingest), which call it once per item.
 
@@ -237,11 +238,15 @@ def do_import_article(
     savepoint is opened, and the model's constraints are left to the database
     (the unique source/external_id index rejects a duplicate; imports set no
     lead image). Field validation (lengths, URLs, choices) still runs.
+
+    `existing` is the article when the caller already loaded it (ideally with
+    `prefetch_related("tags")`); `is_new=True` says the caller checked that none
+    exists, so no lookup is made.
     """
     if not external_id:
         raise ValueError("an imported article needs the source's external_id")
     article = existing
-    if article is None:
+    if article is None and not is_new:
         # The exclude repeats the unique index's condition so that SQLite can use
         # that partial index instead of scanning the source's articles.
         article = (
@@ -267,7 +272,8 @@ def do_import_article(
             setattr(article, name, value)
             changed = True
     tag_ids = {t.pk for t in tags}
-    if not created and tag_ids != set(article.tags.values_list("pk", flat=True)):
+    # tags.all(): served from a prefetch when the caller made one.
+    if not created and tag_ids != {t.pk for t in article.tags.all()}:
         changed = True
     if not changed:
         return UpsertResult(article=article, created=False, changed=False)
