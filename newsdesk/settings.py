@@ -262,7 +262,8 @@ NEWSDESK_RECOMMEND_LOAD_DAYS = env_int(
 NEWSDESK_RECOMMEND_REFRESH_SECONDS = env_float(
     "NEWSDESK_RECOMMEND_REFRESH_SECONDS", 10.0, minimum=0.0
 )
-# Load each process's recommender in a background thread (off: in the request).
+# Load and refresh each process's recommender in a background thread (off: in
+# the request that needs it).
 NEWSDESK_RECOMMEND_BACKGROUND_LOAD = env_bool(
     "NEWSDESK_RECOMMEND_BACKGROUND_LOAD", True
 )
