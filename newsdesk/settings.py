@@ -178,6 +178,8 @@ NEWSDESK_RECOMMENDED_PROVIDER = env_str("NEWSDESK_RECOMMENDED_PROVIDER", "")
 # Dotted path of a callable mapping article ids to duplicate-group keys; lists
 # then never show two copies of one report. "" = no grouping.
 NEWSDESK_DUPLICATE_GROUPS = env_str("NEWSDESK_DUPLICATE_GROUPS", "")
+# The reader's history/personalisation page linked from the Recommended block.
+NEWSDESK_READER_PAGE_URL = env_str("NEWSDESK_READER_PAGE_URL", "/reader/")
 # Callables (request, article) -> dict adding context to the article page.
 NEWSDESK_ARTICLE_EXTRAS = env_list("NEWSDESK_ARTICLE_EXTRAS", [])
 

@@ -18,4 +18,6 @@ def site(request):
         "site_url": settings.NEWSDESK_SITE_URL,
         "site_description": settings.NEWSDESK_SITE_DESCRIPTION,
         "sections": sections,
+        # Where readers see and control what personalises their lists.
+        "reader_page_url": settings.NEWSDESK_READER_PAGE_URL,
     }

@@ -221,6 +221,8 @@ class Article(models.Model):
             models.Index(
                 fields=["category", "status", "-published_at"], name="article_cat_pub"
             ),
+            # Incremental consumers (recommender refresh) read what changed since.
+            models.Index(fields=["modified_at"], name="article_modified"),
         ]
         constraints = [
             models.UniqueConstraint(
