@@ -25,7 +25,7 @@ from newsdesk.news.models import Article, Category, Source, Tag
 from newsdesk.news.sanitize import clean_html, html_to_text
 
 log = logging.getLogger(__name__)
-BATCH = 500
+BATCH = 2000
 
 
 @dataclass
