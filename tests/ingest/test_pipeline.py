@@ -328,3 +328,33 @@ def test_scheduled_task_runs_due_feeds_and_reschedules(
     waiting = DBTaskResult.objects.get(status="READY")
     assert waiting.run_after > timezone.now()
     assert Article.objects.count() == 2
+
+
+def test_admin_pages_and_fetch_action(
+    admin_client, feed_server, ingest_settings, world
+):
+    feed = add_feed(feed_server.serve_file("/fr.xml", "rss_latin1.xml"))
+    assert admin_client.get("/admin/ingest/feed/").status_code == 200
+    assert admin_client.get(f"/admin/ingest/feed/{feed.pk}/change/").status_code == 200
+    response = admin_client.post(
+        "/admin/ingest/feed/",
+        {"action": "fetch_now", "_selected_action": [feed.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert Article.objects.filter(source=feed.source).count() == 2
+    assert admin_client.get("/admin/ingest/ingesterror/").status_code == 200
+    assert admin_client.get("/admin/ingest/tombstone/").status_code == 200
+    # A bad mapping rule is refused with the line that is wrong.
+    data = {
+        "source": feed.source_id,
+        "url": feed.url,
+        "format": "auto",
+        "enabled": "on",
+        "category": world.pk,
+        "mapping_rules": "sport -> sport",
+        "indexing": "noindex",
+        "poll_minutes": 15,
+    }
+    page = admin_client.post(f"/admin/ingest/feed/{feed.pk}/change/", data)
+    assert "rule line 1" in page.content.decode()
