@@ -275,11 +275,6 @@ NEWSDESK_READING_HISTORY_SIZE = env_int(
 NEWSDESK_READING_HISTORY_DAYS = env_int(
     "NEWSDESK_READING_HISTORY_DAYS", 90, minimum=1, maximum=3650
 )
-# Counted views also write reading history: discovery's counter wraps the
-# configured one (engagement sends no signal of its own for a counted view).
-if NEWSDESK_VIEW_COUNTER != "newsdesk.discovery.receivers.HistoryCounter":
-    NEWSDESK_READING_HISTORY_COUNTER = NEWSDESK_VIEW_COUNTER
-    NEWSDESK_VIEW_COUNTER = "newsdesk.discovery.receivers.HistoryCounter"
 NEWSDESK_RECOMMENDED_PROVIDER = (
     NEWSDESK_RECOMMENDED_PROVIDER
     or "newsdesk.discovery.recommend_selectors.recommended_fallback"

@@ -7,17 +7,17 @@ class DiscoveryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.core.signals import request_finished, request_started
-
-        from newsdesk.discovery import receivers, related_index
+        from newsdesk.discovery import (
+            models_recommend,  # noqa: F401 - registers the reading-history model
+            receivers,
+            related_index,
+        )
+        from newsdesk.engagement.signals import view_recorded
         from newsdesk.news.signals import article_changed
 
         article_changed.connect(
             related_index.on_article_changed, dispatch_uid="discovery.related_index"
         )
-        request_started.connect(
-            receivers.remember_request, dispatch_uid="discovery.remember_request"
-        )
-        request_finished.connect(
-            receivers.forget_request, dispatch_uid="discovery.forget_request"
+        view_recorded.connect(
+            receivers.record_history, dispatch_uid="discovery.record_history"
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import multiprocessing.util
 import os
 import threading
 import time
@@ -57,6 +58,9 @@ class ReadBuffer:
                 )
                 self._thread.start()
                 atexit.register(self.flush)
+                # Worker processes of granian leave through os._exit, which
+                # skips atexit but runs multiprocessing's finalizers.
+                multiprocessing.util.Finalize(None, self.flush, exitpriority=100)
 
     def forget(self, reader: int) -> None:
         with self._lock:
@@ -112,7 +116,7 @@ def set_read_buffer(buffer: ReadBuffer) -> ReadBuffer:
 def record_read(reader_id: int, article_id: int, at: int | float) -> None:
     """A counted view by a reader who allows personalisation; cheap, buffered.
 
-    The caller has checked the reader's choice (see receivers.HistoryCounter).
+    The caller has checked the reader's choice (see receivers.record_history).
     """
     _buffer.add((reader_id, article_id, int(at)))
 

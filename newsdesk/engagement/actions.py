@@ -19,6 +19,7 @@ from newsdesk.engagement.counters import Hit, get_counter
 from newsdesk.engagement.counters.store import now_ts
 from newsdesk.engagement.models import Reaction
 from newsdesk.engagement.selectors import reaction_kinds
+from newsdesk.engagement.signals import view_recorded
 from newsdesk.news.models import Article
 
 PREFETCH_VALUES = ("prefetch", "prerender", "preview")
@@ -76,19 +77,21 @@ def check_view(request, article_id: int) -> readers.Reader | None:
     if skip_reason(request) is not None:
         return None
     reader = readers.get_reader(request)
-    do_record_view(article_id=article_id, reader=reader)
+    hit = do_record_view(article_id=article_id, reader=reader)
+    if view_recorded.has_listeners():
+        view_recorded.send(sender=Hit, request=request, hit=hit)
     return reader
 
 
-def do_record_view(*, article_id: int, reader: readers.Reader) -> None:
-    get_counter().record(
-        Hit(
-            article_id=article_id,
-            reader=reader.key,
-            at=now_ts(),
-            alias=reader.cookie_key,
-        )
+def do_record_view(*, article_id: int, reader: readers.Reader) -> Hit:
+    hit = Hit(
+        article_id=article_id,
+        reader=reader.key,
+        at=now_ts(),
+        alias=reader.cookie_key,
     )
+    get_counter().record(hit)
+    return hit
 
 
 @dataclass(frozen=True)

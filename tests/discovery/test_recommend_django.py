@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from newsdesk.discovery import recommend_actions, recommend_selectors
 from newsdesk.discovery.models_recommend import ReadingHistory
-from newsdesk.discovery.receivers import HistoryCounter
 from newsdesk.discovery.recommend_actions import ReadBuffer, do_record_reads
 from newsdesk.discovery.recommend_adapters import EngineRecommender
 from newsdesk.engagement.counters import set_counter
@@ -49,7 +48,7 @@ def _isolated(settings):
     settings.NEWSDESK_BLOCK_SIZE = 4
     recommend_selectors.reset_recommender()
     old_buffer = recommend_actions.set_read_buffer(ReadBuffer(autostart=False))
-    old_counter = set_counter(HistoryCounter(BufferedCounter(autostart=False)))
+    old_counter = set_counter(BufferedCounter(autostart=False))
     yield
     set_counter(old_counter)
     recommend_actions.set_read_buffer(old_buffer)
@@ -60,6 +59,7 @@ def flush() -> None:
     from newsdesk.engagement.counters import get_counter
 
     get_counter().flush()
+    recommend_actions.get_read_buffer().flush()
 
 
 @pytest.fixture
