@@ -30,8 +30,9 @@ tools: node_modules/.installed
 demo: venv
 	$(PY) -m newsdesk migrate --noinput
 	$(PY) -m newsdesk load_demo
+	$(PY) -m newsdesk db_worker --batch --no-startup-delay --no-reload --verbosity 0
 	$(PY) -m newsdesk collectstatic --noinput --verbosity 0
-	$(PY) -m newsdesk serve --host $(HOST) --port $(PORT)
+	$(PY) -m newsdesk serve --host $(HOST) --port $(PORT) --with-worker
 
 # With NEWSDESK_TEST_POSTGRES_URL set (CI sets it), the storage-sensitive tests
 # run a second time on PostgreSQL: both configurations must pass the same tests.

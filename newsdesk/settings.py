@@ -242,6 +242,11 @@ NEWSDESK_DUPLICATE_GROUPS = (
 # Dotted path of the related engine class; "" = the built-in RelatedEngine.
 NEWSDESK_RELATED_ENGINE = env_str("NEWSDESK_RELATED_ENGINE", "")
 # How many related articles are stored per article (the block shows fewer).
+# Batches of more changed articles than this are indexed by the background
+# worker instead of in the request or command that changed them.
+NEWSDESK_RELATED_INLINE_MAX = env_int(
+    "NEWSDESK_RELATED_INLINE_MAX", 20, minimum=0, maximum=100_000
+)
 NEWSDESK_RELATED_STORED = env_int("NEWSDESK_RELATED_STORED", 10, minimum=1, maximum=50)
 if "newsdesk.discovery.related_hooks.article_extras" not in NEWSDESK_ARTICLE_EXTRAS:
     NEWSDESK_ARTICLE_EXTRAS = [

@@ -10,8 +10,9 @@ Writes are serialized across processes by an exclusive lock on a file next to
 the index; each writer reloads the saved state when another process changed it.
 Publishing or editing an article indexes it right after its transaction
 commits (`on_article_changed`); bulk writers announce a whole batch at once
-(news.actions.collect_changes), and `python -m newsdesk discovery rebuild`
-rebuilds everything.
+(news.actions.collect_changes), which the background worker indexes
+(`python -m newsdesk db_worker`, or `serve --with-worker`), and
+`python -m newsdesk discovery rebuild` rebuilds everything.
 """
 
 from __future__ import annotations
@@ -202,6 +203,13 @@ def rebuild(*, progress=None) -> int:
 
 
 def on_article_changed(sender, *, article_ids, **kwargs) -> None:
+    """Index an editor's change at once; hand big batches (feed runs, imports)
+    to the background worker so ingest never waits for similarity."""
+    if len(article_ids) > settings.NEWSDESK_RELATED_INLINE_MAX:
+        from newsdesk.discovery.tasks import index_articles as task
+
+        task.enqueue(list(article_ids))
+        return
     try:
         index_articles(article_ids)
     except Exception:

@@ -190,6 +190,9 @@ def do_upsert_article(
     article = (
         Article.objects.select_for_update()
         .filter(source=source, external_id=external_id)
+        # Spelled out so SQLite can use the partial unique index (it only
+        # considers a partial index when the query repeats its condition).
+        .exclude(external_id="")
         .first()
     )
     created = article is None

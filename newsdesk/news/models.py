@@ -170,7 +170,7 @@ class Article(models.Model):
         max_length=100, blank=True, help_text="Overrides the source's credit, e.g. AP."
     )
     dateline = models.CharField(max_length=100, blank=True, help_text="e.g. BEIJING")
-    original_url = models.URLField(max_length=1000, blank=True)
+    original_url = models.URLField(max_length=1000, blank=True, db_index=True)
     original_published_at = models.DateTimeField(null=True, blank=True)
     external_id = models.CharField(
         max_length=500, blank=True, help_text="The source's own id (GUID) of the item."

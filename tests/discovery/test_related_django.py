@@ -171,3 +171,40 @@ def test_bulk_changes_are_indexed_once(
     finally:
         related_index.index_articles = original
     assert calls == [sorted(a.pk for a in made)]
+
+
+def test_big_batches_are_indexed_by_the_background_worker(
+    settings, tree, django_capture_on_commit_callbacks
+):
+    settings.NEWSDESK_RELATED_INLINE_MAX = 2
+    with django_capture_on_commit_callbacks(execute=True), actions.collect_changes():
+        a = actions.do_save_article(
+            Article(
+                headline="Quake in Chile",
+                body=f"<p>{QUAKE.format(place='Chile', n=3)}</p>",
+                category=tree["world"],
+                status=Article.Status.PUBLISHED,
+            )
+        )
+        b = actions.do_save_article(
+            Article(
+                headline="Chile quake aid",
+                body=f"<p>{FOLLOW_UP.format(place='Chile', n=7)}</p>",
+                category=tree["world"],
+                status=Article.Status.PUBLISHED,
+            )
+        )
+        for i, text in enumerate(OTHER):
+            actions.do_save_article(
+                Article(
+                    headline=f"Other {i}",
+                    body=f"<p>{text}</p>",
+                    category=tree["world"],
+                    status=Article.Status.PUBLISHED,
+                )
+            )
+    assert not RelatedLink.objects.exists(), "the import did not wait for indexing"
+    call_command(
+        "db_worker", batch=True, startup_delay=False, reload=False, verbosity=0
+    )
+    assert a.pk in related_ids(b)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
@@ -11,7 +13,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 class Command(BaseCommand):
     help = (
-        "Serve newsdesk with granian (multi-process WSGI); static files via WhiteNoise."
+        "Serve newsdesk with granian (multi-process WSGI; static files via "
+        "WhiteNoise), optionally with the background task worker beside it."
     )
 
     def add_arguments(self, parser):
@@ -21,10 +24,17 @@ class Command(BaseCommand):
             "--workers",
             type=int,
             default=os.cpu_count() or 1,
-            help="Worker processes (default: one per core).",
+            help="Web worker processes (default: one per core).",
+        )
+        parser.add_argument(
+            "--with-worker",
+            action="store_true",
+            help="Also run the background task worker (feed polling, related "
+            "indexing of bulk imports); in production run `db_worker` as its "
+            "own service instead.",
         )
 
-    def handle(self, *args, host, port, workers, **options):
+    def handle(self, *args, host, port, workers, with_worker, **options):
         if not 0 < port < 65536:
             raise CommandError(f"--port {port} is not a TCP port (1-65535).")
         if workers < 1:
@@ -38,4 +48,27 @@ class Command(BaseCommand):
         ]  # fmt: skip
         self.stdout.write(f"newsdesk: http://{host}:{port}/ ({workers} workers)")
         sys.stdout.flush()
-        os.execv(granian, argv)  # noqa: S606 - replaces this process, argv is fixed
+        if not with_worker:
+            os.execv(granian, argv)  # noqa: S606 - replaces this process, argv fixed
+        worker = subprocess.Popen(  # noqa: S603 - fixed argv
+            [sys.executable, "-m", "newsdesk", "db_worker", "--no-reload"]
+        )
+        server = subprocess.Popen(argv)  # noqa: S603 - fixed argv
+
+        def stop(signum, frame):
+            server.send_signal(signal.SIGTERM)
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            server.wait()
+        except KeyboardInterrupt:
+            server.wait()  # Ctrl-C reached the whole process group
+        finally:
+            for child in (server, worker):
+                if child.poll() is None:
+                    child.terminate()
+            for child in (server, worker):
+                try:
+                    child.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    child.kill()

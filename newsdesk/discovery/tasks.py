@@ -1,0 +1,13 @@
+"""Background tasks of discovery (django-tasks), run by `db_worker`."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+
+@task()
+def index_articles(article_ids: list[int]) -> int:
+    """Index a batch of changed articles (bulk imports and feed runs)."""
+    from newsdesk.discovery import related_index
+
+    return related_index.index_articles(article_ids)
