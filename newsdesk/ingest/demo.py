@@ -20,7 +20,7 @@ def item_from_record(record: dict) -> Item:
             raise ValueError(f"record {record.get('id', '?')} has no {key!r}")
     return Item(
         guid=record["id"],
-        title=record["title"],
+        title=demo.headline_for(record),
         url=record.get("url", ""),
         content_html=text_to_html(record["body"]),
         published=demo.day(record["published"]),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -145,3 +146,29 @@ def ensure_source(demo: DemoSet) -> Source:
 def section_paths() -> dict[str, str]:
     """Section key -> category path (world/conflicts)."""
     return {key: "/".join(slug for _, slug in path) for key, path in SECTIONS.items()}
+
+
+HEADLINE_MAX = 120
+# "U.S.", "S.A.", "Jan." end a word, not a sentence.
+_ABBREVIATION = re.compile(
+    r"(?:\b[A-Z]\.)*\b[A-Z]$|\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec|St|Mr|Mrs|Ms|Dr|No|Gen|Lt|Col|Sgt|Rep|Sen|Gov|Inc|Ltd|Co|Corp|vs)$"
+)
+
+
+def headline_for(record: dict) -> str:
+    """The record's headline; Wikipedia's derived titles are re-derived when
+    their first-sentence cut fell on an abbreviation ("The U.S")."""
+    title, body = record["title"].strip(), " ".join(record.get("body", "").split())
+    if title.endswith("…") or not body.startswith(title) or len(body) <= len(title) + 1:
+        return title
+    if body[len(title)] != ".":
+        return title
+    for match in re.finditer(r"\.(?=\s|$)", body):
+        if not _ABBREVIATION.search(body[: match.start()]):
+            sentence = body[: match.start()]
+            break
+    else:
+        sentence = body
+    if len(sentence) <= HEADLINE_MAX:
+        return sentence
+    return sentence[:HEADLINE_MAX].rsplit(" ", 1)[0].rstrip(",;:") + "…"
