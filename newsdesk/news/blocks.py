@@ -44,16 +44,23 @@ def newest_site_wide(*, request, article, exclude, limit):
     return list(live_articles().exclude(pk__in=exclude)[:limit])
 
 
+def more_news(*, request, article, exclude, limit):
+    return newest_site_wide(
+        request=request, article=article, exclude=exclude, limit=limit
+    )
+
+
 # A block filled only by its fallback says what it really shows.
 newest_in_category.title = "More in this section"
 newest_site_wide.title = "Latest"
+more_news.title = "More news"
 
 
 BLOCKS = (
     # key, title, setting, built-in provider
     ("related", "Related", "NEWSDESK_RELATED_PROVIDER", newest_in_category),
     ("most-read", "Most read", "NEWSDESK_MOST_READ_PROVIDER", newest_site_wide),
-    ("recommended", "Recommended", "NEWSDESK_RECOMMENDED_PROVIDER", newest_site_wide),
+    ("recommended", "Recommended", "NEWSDESK_RECOMMENDED_PROVIDER", more_news),
 )
 
 
