@@ -170,7 +170,7 @@ class Article(models.Model):
         max_length=100, blank=True, help_text="Overrides the source's credit, e.g. AP."
     )
     dateline = models.CharField(max_length=100, blank=True, help_text="e.g. BEIJING")
-    original_url = models.URLField(max_length=1000, blank=True, db_index=True)
+    original_url = models.URLField(max_length=1000, blank=True)
     original_published_at = models.DateTimeField(null=True, blank=True)
     external_id = models.CharField(
         max_length=500, blank=True, help_text="The source's own id (GUID) of the item."
@@ -223,6 +223,9 @@ class Article(models.Model):
             ),
             # Incremental consumers (recommender refresh) read what changed since.
             models.Index(fields=["modified_at"], name="article_modified"),
+            # Ingest's dedupe by URL. (An index in Meta, not db_index: on SQLite
+            # altering a field rebuilds the table and drops the FTS triggers.)
+            models.Index(fields=["original_url"], name="article_original_url"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -141,3 +141,18 @@ def test_source_and_external_id_are_unique(tree, ap):
         Article.objects.create(
             headline="b", slug="b", category=tree["world"], source=ap, external_id="g"
         )
+
+
+def test_full_text_triggers_survive_all_migrations(settings):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the FTS5 triggers exist on SQLite only")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        triggers = {row[0] for row in cursor.fetchall()}
+    assert {
+        "news_article_fts_ai",
+        "news_article_fts_ad",
+        "news_article_fts_au",
+    } <= triggers
