@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import F, Window
+from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 
 from newsdesk.discovery.models_recommend import ReadingHistory
@@ -151,28 +151,46 @@ def do_record_reads(rows: Iterable[Row]) -> int:
                 reader__in=readers, article_id__in=live
             ).values_list("reader", "article_id", "read_at")
         }
+        adapt = connection.ops.adapt_datetimefield_value
         new = []
         for (reader, article_id), ts in sorted(latest.items()):
             at = datetime.fromtimestamp(ts, tz=UTC)
             before = known.get((reader, article_id))
             if article_id in live and (before is None or at - before >= window):
-                new.append(
-                    ReadingHistory(reader=reader, article_id=article_id, read_at=at)
-                )
+                new.append((reader, article_id, adapt(at)))
         if not new:
             return 0
-        ReadingHistory.objects.bulk_create(
-            new,
-            update_conflicts=True,
-            unique_fields=["reader", "article"],
-            update_fields=["read_at"],
-            batch_size=500,
-        )
-        _cap({r.reader for r in new})
+        # One upsert statement run for all rows: the ORM's bulk_create spent
+        # ~70 us a row preparing values, a third of a core at 5,000 views/s.
+        with connection.cursor() as cursor:
+            cursor.executemany(UPSERT_SQL, new)
+        # Capping each reader's history is a windowed query over their rows:
+        # done for the readers that can be over the cap, not for every new one.
+        _cap(_over_cap({reader for reader, _, _ in new}))
     return len(new)
 
 
+UPSERT_SQL = """
+    INSERT INTO discovery_readinghistory (reader, article_id, read_at)
+    VALUES (%s, %s, %s)
+    ON CONFLICT (reader, article_id) DO UPDATE SET read_at = excluded.read_at
+"""  # SQLite >= 3.24 and PostgreSQL alike
+
+
+def _over_cap(readers: set[int]) -> set[int]:
+    size = settings.NEWSDESK_READING_HISTORY_SIZE
+    return set(
+        ReadingHistory.objects.filter(reader__in=readers)
+        .values("reader")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=size)
+        .values_list("reader", flat=True)
+    )
+
+
 def _cap(readers: set[int]) -> None:
+    if not readers:
+        return
     size = settings.NEWSDESK_READING_HISTORY_SIZE
     ranked = (
         ReadingHistory.objects.filter(reader__in=readers)
