@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 
 from newsdesk.engagement import beacon
 
@@ -30,6 +31,16 @@ class BeaconMiddleware:
                 match is not None
                 and settings.SESSION_COOKIE_NAME not in request.COOKIES
                 and not (settings.SECURE_SSL_REDIRECT and not request.is_secure())
+                and _host_allowed(request)
             ):
                 return beacon.respond(request, int(match.group(1)), pixel=False)
         return self.get_response(request)
+
+
+def _host_allowed(request) -> bool:
+    try:
+        request.get_host()  # ALLOWED_HOSTS, as the rest of the stack checks it
+    except DisallowedHost:
+        return False
+    return True
+
