@@ -43,4 +43,3 @@ def _host_allowed(request) -> bool:
     except DisallowedHost:
         return False
     return True
-
