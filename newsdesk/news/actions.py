@@ -172,6 +172,25 @@ UPSERT_FIELDS = (
 )  # fmt: skip
 
 
+def _apply_fields(article: Article, fields: dict) -> bool:
+    """Set the UPSERT_FIELDS present in `fields`; whether anything changed."""
+    changed = False
+    for name in UPSERT_FIELDS:
+        if name not in fields:
+            continue
+        value = fields[name]
+        if name == "body":
+            value = clean_html(value)
+        if name == "category":
+            if article.category_id != value.pk:
+                article.category = value
+                changed = True
+        elif getattr(article, name) != value:
+            setattr(article, name, value)
+            changed = True
+    return changed
+
+
 @transaction.atomic
 def do_upsert_article(
     *,
@@ -198,20 +217,7 @@ def do_upsert_article(
     created = article is None
     if created:
         article = Article(source=source, external_id=external_id)
-    changed = created
-    for name in UPSERT_FIELDS:
-        if name not in fields:
-            continue
-        value = fields[name]
-        if name == "body":
-            value = clean_html(value)
-        if name == "category":
-            if article.category_id != value.pk:
-                article.category = value
-                changed = True
-        elif getattr(article, name) != value:
-            setattr(article, name, value)
-            changed = True
+    changed = _apply_fields(article, fields) or created
     tags = get_or_create_tags(tag_names)
     if not created and {t.pk for t in tags} != set(
         article.tags.values_list("pk", flat=True)
@@ -260,20 +266,7 @@ def do_import_article(
     created = article is None
     if created:
         article = Article(source=source, external_id=external_id)
-    changed = created
-    for name in UPSERT_FIELDS:
-        if name not in fields:
-            continue
-        value = fields[name]
-        if name == "body":
-            value = clean_html(value)
-        if name == "category":
-            if article.category_id != value.pk:
-                article.category = value
-                changed = True
-        elif getattr(article, name) != value:
-            setattr(article, name, value)
-            changed = True
+    changed = _apply_fields(article, fields) or created
     tag_ids = {t.pk for t in tags}
     # tags.all(): served from a prefetch when the caller made one.
     if not created and tag_ids != {t.pk for t in article.tags.all()}:
