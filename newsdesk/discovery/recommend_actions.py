@@ -8,9 +8,7 @@ then the per-reader cap. Expired rows are deleted every PRUNE_EVERY seconds.
 
 from __future__ import annotations
 
-import atexit
 import logging
-import multiprocessing.util
 import os
 import threading
 import time
@@ -24,6 +22,7 @@ from django.db.models.functions import RowNumber
 
 from newsdesk.discovery.models_recommend import ReadingHistory
 from newsdesk.discovery.recommend_selectors import PREFERENCE_COOKIE, history_since
+from newsdesk.engagement.counters import start_writer
 from newsdesk.news.models import Article
 
 log = logging.getLogger(__name__)
@@ -53,14 +52,9 @@ class ReadBuffer:
             if len(self._pending) < MAX_PENDING:
                 self._pending.append(row)
             if self._thread is None and self.autostart:
-                self._thread = threading.Thread(
-                    target=self._run, name="newsdesk-history-writer", daemon=True
+                self._thread = start_writer(
+                    self._run, name="newsdesk-history-writer", on_exit=self.flush
                 )
-                self._thread.start()
-                atexit.register(self.flush)
-                # Worker processes of granian leave through os._exit, which
-                # skips atexit but runs multiprocessing's finalizers.
-                multiprocessing.util.Finalize(None, self.flush, exitpriority=100)
 
     def forget(self, reader: int) -> None:
         with self._lock:

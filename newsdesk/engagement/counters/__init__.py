@@ -8,8 +8,11 @@ built-in in-process buffer registers the same way a custom one would.
 from __future__ import annotations
 
 import abc
+import atexit
+import multiprocessing.util
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -69,3 +72,17 @@ def set_counter(counter: ViewCounter | None) -> ViewCounter | None:
     with _lock:
         old, _counter, _counter_pid = _counter, counter, os.getpid()
     return old
+
+
+def start_writer(
+    run: Callable[[], None], *, name: str, on_exit: Callable[[], object]
+) -> threading.Thread:
+    """Start a background writer thread and make sure `on_exit` (its final
+    flush) runs however the process ends cleanly: atexit for ordinary exits,
+    multiprocessing's finalizers for worker processes of a multiprocessing
+    server (granian), which leave through os._exit and skip atexit."""
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    atexit.register(on_exit)
+    multiprocessing.util.Finalize(None, on_exit, exitpriority=100)
+    return thread

@@ -10,9 +10,7 @@ loses at most the hits of the last interval.
 
 from __future__ import annotations
 
-import atexit
 import logging
-import multiprocessing.util
 import os
 import threading
 import time
@@ -20,7 +18,7 @@ import time
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from newsdesk.engagement.counters import Hit, ViewCounter, store
+from newsdesk.engagement.counters import Hit, ViewCounter, start_writer, store
 
 log = logging.getLogger(__name__)
 MAX_PENDING = 1_000_000  # beyond this a stuck database starts shedding hits
@@ -60,14 +58,9 @@ class BufferedCounter(ViewCounter):
                 self._start()
 
     def _start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._run, name="newsdesk-view-writer", daemon=True
+        self._thread = start_writer(
+            self._run, name="newsdesk-view-writer", on_exit=self.close
         )
-        self._thread.start()
-        # Worker processes of a multiprocessing server (granian) leave through
-        # os._exit, which skips atexit but runs multiprocessing's finalizers.
-        atexit.register(self.close)
-        multiprocessing.util.Finalize(None, self.close, exitpriority=100)
 
     def _run(self) -> None:
         try:

@@ -10,9 +10,7 @@ own persistence settings (appendonly).
 
 from __future__ import annotations
 
-import atexit
 import logging
-import multiprocessing.util
 import os
 import threading
 import uuid
@@ -22,7 +20,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 
-from newsdesk.engagement.counters import Hit, ViewCounter, store
+from newsdesk.engagement.counters import Hit, ViewCounter, start_writer, store
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +76,9 @@ class RedisCounter(ViewCounter):
                 if self._thread is None or self._pid != os.getpid():
                     self._pid = os.getpid()
                     self._stop = threading.Event()
-                    self._thread = threading.Thread(
-                        target=self._run, name="newsdesk-view-drain", daemon=True
+                    self._thread = start_writer(
+                        self._run, name="newsdesk-view-drain", on_exit=self.close
                     )
-                    self._thread.start()
-                    atexit.register(self.close)
-                    multiprocessing.util.Finalize(None, self.close, exitpriority=100)
 
     def _run(self) -> None:
         try:
