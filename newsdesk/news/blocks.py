@@ -157,8 +157,3 @@ def page_blocks(
             Block(key=key, title=getattr(shown_by, "title", title), articles=articles)
         )
     return blocks
-
-
-def no_extras(request, article) -> dict:
-    """An article-extras hook that adds nothing (for sites without engagement)."""
-    return {}

@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+from newsdesk.news.actions import get_or_create_tags
 from tests.conftest import REPO, require
 
 VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -31,11 +32,7 @@ def test_pages_pass_the_nu_html_checker(client, tree, ap, make_article, tmp_path
         body="<p>Body <a href='https://example.com/x'>link</a></p><blockquote>Q</blockquote>",
         original_published_at=None,
     )
-    article.tags.set(
-        __import__("newsdesk.news.actions").news.actions.get_or_create_tags(
-            ["Fentanyl"]
-        )
-    )
+    article.tags.set(get_or_create_tags(["Fentanyl"]))
     for i in range(4):
         make_article(tree["finance"], age_hours=i + 2)
         make_article(tree["world"], age_hours=i + 2)

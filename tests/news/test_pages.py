@@ -2,11 +2,14 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from newsdesk.news import actions
 from newsdesk.news.models import Article
@@ -68,8 +71,7 @@ def story(tree, ap, make_article):
         source=ap,
         dateline="BEIJING",
         original_url="https://apnews.com/article/x",
-        original_published_at=__import__("django.utils.timezone").utils.timezone.now()
-        - __import__("datetime").timedelta(days=2),
+        original_published_at=timezone.now() - timedelta(days=2),
         age_hours=0.5,
     )
 
@@ -165,11 +167,7 @@ def test_draft_preview_is_for_staff_only(client, django_user_model, make_article
     url = f"/news/{draft.pk}/preview/"
     assert client.get(url).status_code == 404
     editor = django_user_model.objects.create_user("ed", password="pw", is_staff=True)
-    editor.groups.add(
-        __import__("django.contrib.auth.models").contrib.auth.models.Group.objects.get(
-            name="Editor"
-        )
-    )
+    editor.groups.add(Group.objects.get(name="Editor"))
     client.force_login(editor)
     response = client.get(url)
     assert response.status_code == 200 and b"Secret draft" in response.content
