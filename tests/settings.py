@@ -4,13 +4,18 @@ NEWSDESK_TEST_DATABASE_URL runs the same tests on another database (CI runs the
 page tests on PostgreSQL this way).
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 
-os.environ.setdefault(
-    "NEWSDESK_DATA_DIR",
-    os.path.join(tempfile.gettempdir(), f"newsdesk-test-{os.getuid()}"),
-)
+if not os.environ.get("NEWSDESK_DATA_DIR"):
+    # A fresh data folder per test run: no test may depend on what an earlier
+    # run (or another checkout on the same machine) left behind. Subprocesses
+    # started by the tests inherit it through the environment.
+    _data_dir = tempfile.mkdtemp(prefix="newsdesk-test-")
+    os.environ["NEWSDESK_DATA_DIR"] = _data_dir
+    atexit.register(shutil.rmtree, _data_dir, ignore_errors=True)
 os.environ.setdefault("NEWSDESK_CACHE_URL", "locmem://")
 if os.environ.get("NEWSDESK_TEST_DATABASE_URL"):
     os.environ["NEWSDESK_DATABASE_URL"] = os.environ["NEWSDESK_TEST_DATABASE_URL"]
