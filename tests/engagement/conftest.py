@@ -6,6 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from newsdesk.discovery import recommend_actions
+from newsdesk.discovery.recommend_actions import ReadBuffer
 from newsdesk.engagement.counters import set_counter
 from newsdesk.engagement.counters.buffered import BufferedCounter
 from newsdesk.news.actions import do_save_category
@@ -32,6 +34,11 @@ def _isolated(settings):
     from django.core.cache import cache
 
     cache.clear()
+    # Counted views feed the reading history: a buffer without a writer
+    # thread, so that no thread writes into a test's database behind its back.
+    old = recommend_actions.set_read_buffer(ReadBuffer(autostart=False))
+    yield
+    recommend_actions.set_read_buffer(old)
 
 
 @pytest.fixture
@@ -69,3 +76,21 @@ def make_article(section):
 @pytest.fixture
 def article(make_article):
     return make_article()
+
+
+@pytest.fixture
+def low_parameter_limit(db):
+    """SQLite's default limit of 999 parameters per statement (Debian builds
+    allow 250,000): a flush must stay within it whatever the buffer holds."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        yield None  # PostgreSQL's own limit is 65,535
+        return
+    import sqlite3
+
+    connection.ensure_connection()
+    raw = connection.connection
+    old = raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+    yield 999
+    raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, old)

@@ -5,7 +5,8 @@ records into Redis with one round trip (a Lua script: SET NX EX for the
 reader, HINCRBY of the pending (article, hour) count), and whichever process
 holds the drain lock moves pending counts into ArticleStats and ViewBucket.
 Nothing is lost when a web process crashes; what Redis loses depends on its
-own persistence settings (appendonly).
+own persistence settings (appendonly). A pending count the database refuses
+(see counters.write_isolated) is dropped with a log line; the rest is applied.
 """
 
 from __future__ import annotations
@@ -20,7 +21,13 @@ from datetime import datetime
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 
-from newsdesk.engagement.counters import Hit, ViewCounter, start_writer, store
+from newsdesk.engagement.counters import (
+    Hit,
+    ViewCounter,
+    start_writer,
+    store,
+    write_isolated,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +64,7 @@ class RedisCounter(ViewCounter):
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
         self._start_lock = threading.Lock()
+        self._closed = False
 
     def _k(self, name: str) -> str:
         return self.prefix + name
@@ -115,19 +123,24 @@ class RedisCounter(ViewCounter):
 
     def _apply(self, key: str) -> int:
         raw = self.client.hgetall(key)
-        buckets: Counter[tuple[int, datetime]] = Counter()
+        items: Counter[tuple[int, int]] = Counter()
         for field, n in raw.items():
-            article_id, hour = field.decode().split(":")
-            buckets[(int(article_id), store.hour_of(int(hour)))] += int(n)
+            try:
+                article_id, hour = field.decode().split(":")
+                items[(int(article_id), int(hour))] += int(n)
+            except ValueError:  # UnicodeDecodeError included
+                log.error("dropped pending views with a bad field: %r", field)
         with transaction.atomic():
-            live = store.live_ids({a for a, _ in buckets}, now=store.utcnow())
-            kept = {k: n for k, n in buckets.items() if k[0] in live}
-            with connection.cursor() as cursor:
-                store.add_views(cursor, kept)
+            counted = write_isolated(
+                sorted(items.items()), _add_counts, what="pending view count"
+            )
         self.client.delete(key)
-        return sum(kept.values())
+        return counted
 
     def close(self) -> None:
+        if self._closed:  # at exit, after an explicit close
+            return
+        self._closed = True
         self._stop.set()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
@@ -136,3 +149,17 @@ class RedisCounter(ViewCounter):
             self.flush()
         finally:
             self.client.close()
+
+
+def _add_counts(items: list[tuple[tuple[int, int], int]]) -> int:
+    """Add ((article_id, hour as Unix time), views) items of live articles."""
+    live = store.live_ids(
+        {article_id for (article_id, _), _ in items}, now=store.utcnow()
+    )
+    kept: Counter[tuple[int, datetime]] = Counter()
+    for (article_id, hour), n in items:
+        if article_id in live:
+            kept[(article_id, store.hour_of(hour))] += n
+    with connection.cursor() as cursor:
+        store.add_views(cursor, kept)
+    return sum(kept.values())

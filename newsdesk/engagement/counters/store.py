@@ -30,9 +30,14 @@ def hour_of(ts: int) -> datetime:
 
 
 def live_ids(ids: Iterable[int], *, now: datetime) -> set[int]:
-    return set(
-        Article.objects.live(now).filter(pk__in=list(ids)).values_list("pk", flat=True)
-    )
+    """The ids among `ids` of live articles; chunked, so a flush holding beacons
+    for a great many distinct ids stays within the databases' parameter limits."""
+    live: set[int] = set()
+    for chunk in _chunks(sorted(set(ids))):
+        live.update(
+            Article.objects.live(now).filter(pk__in=chunk).values_list("pk", flat=True)
+        )
+    return live
 
 
 def _chunks(rows: list, size: int = CHUNK):
