@@ -78,18 +78,23 @@ def check_view(request, article_id: int) -> readers.Reader | None:
     if not valid_id(article_id) or skip_reason(request) is not None:
         return None
     reader = readers.get_reader(request)
-    hit = do_record_view(article_id=article_id, reader=reader)
+    ip = readers.address_key(request) if settings.NEWSDESK_VIEW_IP_CAP else None
+    hit = do_record_view(article_id=article_id, reader=reader, ip=ip)
     if view_recorded.has_listeners():
         view_recorded.send(sender=Hit, request=request, hit=hit)
     return reader
 
 
-def do_record_view(*, article_id: int, reader: readers.Reader) -> Hit:
+def do_record_view(
+    *, article_id: int, reader: readers.Reader, ip: int | None = None
+) -> Hit:
+    """Hand a view to the counter; `ip` (readers.address_key) for the cap."""
     hit = Hit(
         article_id=article_id,
         reader=reader.key,
         at=now_ts(),
         alias=reader.cookie_key,
+        ip=ip,
     )
     get_counter().record(hit)
     return hit

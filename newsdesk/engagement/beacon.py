@@ -15,9 +15,9 @@ GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7
 def respond(request, article_id: int, *, pixel: bool) -> HttpResponse:
     """Count the view if it is one; 204 (or a 1x1 GIF), never cached.
 
-    An id that cannot be an article's (0, beyond 64 bits) is a 404; an unknown or unpublished article's beacon is answered
-    as usual and dropped by the counter's writer, to keep the beacon free of
-    database queries.
+    An id that cannot be an article's (0, beyond 64 bits) is a 404; the beacon
+    of an unknown or unpublished article is answered as usual and dropped by
+    the counter's writer, which keeps the beacon free of database queries.
     """
     if not valid_id(article_id):
         return HttpResponseNotFound(content_type="text/plain")

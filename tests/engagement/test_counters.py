@@ -124,6 +124,48 @@ class CounterContract:
         assert selectors.view_count(second.pk) == 2
         assert counter.flush() == 0
 
+    def test_new_views_from_one_address_are_capped_per_article_and_window(
+        self, make_counter, make_article, settings
+    ):
+        settings.NEWSDESK_VIEW_IP_CAP = 20
+        window = settings.NEWSDESK_VIEW_WINDOW_MINUTES * 60
+        counter = make_counter()
+        article, other = make_article(), make_article()
+        t = now_ts() // window * window  # the start of a window
+        for reader in range(500):  # fresh cookies, one address
+            counter.record(Hit(article.pk, reader, t, ip=1))
+        for reader in range(50):  # one reader per address
+            counter.record(Hit(article.pk, 10_000 + reader, t, ip=100 + reader))
+        counter.record(Hit(other.pk, 1, t, ip=1))  # each article has its own cap
+        counter.flush()
+        assert selectors.view_count(article.pk) == 20 + 50
+        assert selectors.view_count(other.pk) == 1
+        counter.record(Hit(article.pk, 20_000, t + 60, ip=1))  # a later flush
+        counter.flush()
+        assert selectors.view_count(article.pk) == 70
+        counter.record(Hit(article.pk, 20_001, t + window, ip=1))  # next window
+        counter.flush()
+        assert selectors.view_count(article.pk) == 71
+
+    def test_processes_share_the_address_cap(self, make_counter, article, settings):
+        settings.NEWSDESK_VIEW_IP_CAP = 20
+        first, second = make_counter(), make_counter()
+        t = now_ts()
+        for reader in range(15):
+            first.record(Hit(article.pk, reader, t, ip=7))
+            second.record(Hit(article.pk, 100 + reader, t, ip=7))
+        first.flush()
+        second.flush()
+        assert selectors.view_count(article.pk) == 20
+
+    def test_no_address_cap_when_set_to_zero(self, make_counter, article, settings):
+        settings.NEWSDESK_VIEW_IP_CAP = 0
+        counter = make_counter()
+        for reader in range(50):
+            counter.record(Hit(article.pk, reader, now_ts(), ip=1))
+        counter.flush()
+        assert selectors.view_count(article.pk) == 50
+
 
 @pytest.mark.django_db(transaction=True)
 class WriterThreadContract:

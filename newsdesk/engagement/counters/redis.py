@@ -2,7 +2,8 @@
 
 For several servers (or many processes) sharing one database: every process
 records into Redis with one round trip (a Lua script: SET NX EX for the
-reader, HINCRBY of the pending (article, hour) count), and whichever process
+reader, INCR of the address's quota, HINCRBY of the pending (article, hour)
+count), and whichever process
 holds the drain lock moves pending counts into ArticleStats and ViewBucket.
 Nothing is lost when a web process crashes; what Redis loses depends on its
 own persistence settings (appendonly). A pending count the database refuses
@@ -35,12 +36,20 @@ PENDING = "newsdesk:views:pending"
 DRAINING = "newsdesk:views:draining:"
 LOCK = "newsdesk:views:drain-lock"
 
-# KEYS: seen key, alias key (or ""), pending hash; ARGV: window, field
+# KEYS: seen key, alias key (or ""), pending hash, address quota key (or "");
+# ARGV: window, field, cap. A new view beyond the address's cap is not counted
+# (its reader stays seen), as in store.write_hits.
 RECORD = """
 local fresh = redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1])
 if KEYS[2] ~= '' then redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) end
-if fresh then redis.call('HINCRBY', KEYS[3], ARGV[2], 1) return 1 end
-return 0
+if not fresh then return 0 end
+if KEYS[4] ~= '' then
+  local n = redis.call('INCR', KEYS[4])
+  if n == 1 then redis.call('EXPIRE', KEYS[4], ARGV[1]) end
+  if n > tonumber(ARGV[3]) then return 0 end
+end
+redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
+return 1
 """
 
 
@@ -78,7 +87,15 @@ class RedisCounter(ViewCounter):
             else ""
         )
         field = f"{hit.article_id}:{hit.at - hit.at % 3600}"
-        self._script(keys=[seen, alias, self._k(PENDING)], args=[window, field])
+        cap = settings.NEWSDESK_VIEW_IP_CAP
+        quota = (
+            self._k(f"newsdesk:views:ip:{hit.article_id}:{hit.ip}:{hit.at // window}")
+            if cap and hit.ip is not None
+            else ""
+        )
+        self._script(
+            keys=[seen, alias, self._k(PENDING), quota], args=[window, field, cap]
+        )
         if self.autostart and (self._thread is None or self._pid != os.getpid()):
             with self._start_lock:
                 if self._thread is None or self._pid != os.getpid():
