@@ -95,6 +95,22 @@ class IpQuota(models.Model):
         return f"{self.article_id}/{self.ip}@{self.slot}: {self.views}"
 
 
+class DrainedBatch(models.Model):
+    """A Redis batch of pending views applied to the database.
+
+    Written in the transaction that applies the batch and deleted after the
+    batch's Redis key: a drainer killed between the commit and that delete
+    leaves the key, and the next drainer finds this row and drops the key
+    instead of counting it twice. Leftovers are pruned after a day.
+    """
+
+    name = models.CharField(max_length=255, unique=True)
+    applied_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class DailySalt(models.Model):
     """Random salt of one UTC day for hashing cookieless readers; deleted after."""
 

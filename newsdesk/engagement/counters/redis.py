@@ -6,8 +6,10 @@ reader, INCR of the address's quota, HINCRBY of the pending (article, hour)
 count), and whichever process
 holds the drain lock moves pending counts into ArticleStats and ViewBucket.
 Nothing is lost when a web process crashes; what Redis loses depends on its
-own persistence settings (appendonly). A pending count the database refuses
-(see counters.write_isolated) is dropped with a log line; the rest is applied.
+own persistence settings (appendonly). A drainer killed at any point neither
+loses nor double-counts a batch (models.DrainedBatch). A pending count the
+database refuses (see counters.write_isolated) is dropped with a log line; the
+rest is applied.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from newsdesk.engagement.counters import (
     store,
     write_isolated,
 )
+from newsdesk.engagement.models import DrainedBatch
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +59,7 @@ return 1
 class RedisCounter(ViewCounter):
     def __init__(
         self, *, url: str | None = None, interval: float | None = None,
-        autostart: bool = True, prefix: str = "",
+        autostart: bool = True, prefix: str = "", lock_timeout: float = 15.0,
     ):  # fmt: skip
         import redis  # optional dependency (pip install newsdesk[postgres])
 
@@ -64,6 +67,9 @@ class RedisCounter(ViewCounter):
             url or settings.NEWSDESK_VIEW_COUNTER_REDIS_URL
         )
         self.prefix = prefix
+        # How long a drainer killed mid-drain holds up the others (nothing is
+        # lost: its batch is applied once by the next). Renewed before each batch.
+        self.lock_timeout = lock_timeout
         self.interval = (
             settings.NEWSDESK_VIEW_FLUSH_INTERVAL if interval is None else interval
         )
@@ -118,7 +124,9 @@ class RedisCounter(ViewCounter):
 
     def flush(self) -> int:
         """Move pending counts into the database; safe to call from any process."""
-        lock = self.client.lock(self._k(LOCK), timeout=60, blocking_timeout=10)
+        lock = self.client.lock(
+            self._k(LOCK), timeout=self.lock_timeout, blocking_timeout=10
+        )
         if not lock.acquire():
             return 0
         try:
@@ -133,12 +141,14 @@ class RedisCounter(ViewCounter):
                 if "no such key" not in str(exc).lower():
                     raise
             for key in keys:
+                lock.reacquire()
                 total += self._apply(key)
             return total
         finally:
             lock.release()
 
     def _apply(self, key: str) -> int:
+        """Apply one renamed batch exactly once (see models.DrainedBatch)."""
         raw = self.client.hgetall(key)
         items: Counter[tuple[int, int]] = Counter()
         for field, n in raw.items():
@@ -148,10 +158,15 @@ class RedisCounter(ViewCounter):
             except ValueError:  # UnicodeDecodeError included
                 log.error("dropped pending views with a bad field: %r", field)
         with transaction.atomic():
-            counted = write_isolated(
-                sorted(items.items()), _add_counts, what="pending view count"
-            )
+            if DrainedBatch.objects.filter(name=key).exists():
+                counted = 0  # applied by a drainer that died before the delete
+            else:
+                counted = write_isolated(
+                    sorted(items.items()), _add_counts, what="pending view count"
+                )
+                DrainedBatch.objects.create(name=key)
         self.client.delete(key)
+        DrainedBatch.objects.filter(name=key).delete()
         return counted
 
     def close(self) -> None:

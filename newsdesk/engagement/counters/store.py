@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from newsdesk.engagement.counters import Hit
 from newsdesk.engagement.models import (
     ArticleStats,
+    DrainedBatch,
     IpQuota,
     RecentReader,
     ViewBucket,
@@ -206,6 +207,7 @@ def prune(*, now: datetime | None = None) -> tuple[int, int]:
     ).delete()
     # The previous window stays: its last hits may still be on their way.
     IpQuota.objects.filter(slot__lt=int(now.timestamp()) // window - 1).delete()
+    DrainedBatch.objects.filter(applied_at__lt=now - timedelta(days=1)).delete()
     cutoff = now - timedelta(days=settings.NEWSDESK_VIEW_RETENTION_DAYS)
     buckets, _ = ViewBucket.objects.filter(hour__lt=cutoff).delete()
     return readers, buckets
