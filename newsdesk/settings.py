@@ -282,6 +282,8 @@ NEWSDESK_VIEW_RETENTION_DAYS = env_int(
     "NEWSDESK_VIEW_RETENTION_DAYS", 90, minimum=31, maximum=3650
 )
 NEWSDESK_COUNT_STAFF = env_bool("NEWSDESK_COUNT_STAFF", False)
+# New views counted per client address (IPv6: /64) per article per window; 0: no cap.
+NEWSDESK_VIEW_IP_CAP = env_int("NEWSDESK_VIEW_IP_CAP", 20, maximum=1_000_000)
 # Client address = the n-th address from the right of X-Forwarded-For (0: REMOTE_ADDR).
 NEWSDESK_PROXY_HOPS = env_int("NEWSDESK_PROXY_HOPS", 0, maximum=5)
 # key:emoji:Label, comma-separated, in display order.

@@ -22,11 +22,12 @@ from django.db.models.functions import RowNumber
 
 from newsdesk.discovery.models_recommend import ReadingHistory
 from newsdesk.discovery.recommend_selectors import PREFERENCE_COOKIE, history_since
-from newsdesk.engagement.counters import start_writer
+from newsdesk.engagement.counters import start_writer, write_isolated
 from newsdesk.news.models import Article
 
 log = logging.getLogger(__name__)
 MAX_PENDING = 200_000  # beyond this a stuck database sheds reads, never views
+SLICE = 500  # rows per do_record_reads call: bounds the parameters of its queries
 PRUNE_EVERY = 60.0  # seconds
 PREFERENCE_MAX_AGE = 365 * 24 * 3600
 
@@ -71,8 +72,17 @@ class ReadBuffer:
             if not batch:
                 return 0
             try:
-                return do_record_reads(batch)
+                # One transaction; a row the database refuses is dropped (and
+                # logged) by write_isolated, never retried forever.
+                with transaction.atomic():
+                    return sum(
+                        write_isolated(
+                            batch[i : i + SLICE], do_record_reads, what="read"
+                        )
+                        for i in range(0, len(batch), SLICE)
+                    )
             except Exception:
+                # The database is unavailable: keep the reads for the next flush.
                 with self._lock:
                     self._pending[:0] = batch
                 raise

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from newsdesk.engagement import readers
-from newsdesk.engagement.counters import Hit, get_counter
+from newsdesk.engagement.counters import Hit, get_counter, valid_id
 from newsdesk.engagement.counters.store import now_ts
 from newsdesk.engagement.models import Reaction
 from newsdesk.engagement.selectors import reaction_kinds
@@ -72,23 +72,29 @@ def check_view(request, article_id: int) -> readers.Reader | None:
 
     Returns the reader (so the response can set a new cookie), or None when
     the request does not count. Existence and liveness of the article are
-    checked when the counter writes, not here, to keep the beacon cheap.
+    checked when the counter writes, not here, to keep the beacon cheap; an id
+    that cannot be an article's never reaches the counter.
     """
-    if skip_reason(request) is not None:
+    if not valid_id(article_id) or skip_reason(request) is not None:
         return None
     reader = readers.get_reader(request)
-    hit = do_record_view(article_id=article_id, reader=reader)
+    ip = readers.address_key(request) if settings.NEWSDESK_VIEW_IP_CAP else None
+    hit = do_record_view(article_id=article_id, reader=reader, ip=ip)
     if view_recorded.has_listeners():
         view_recorded.send(sender=Hit, request=request, hit=hit)
     return reader
 
 
-def do_record_view(*, article_id: int, reader: readers.Reader) -> Hit:
+def do_record_view(
+    *, article_id: int, reader: readers.Reader, ip: int | None = None
+) -> Hit:
+    """Hand a view to the counter; `ip` (readers.address_key) for the cap."""
     hit = Hit(
         article_id=article_id,
         reader=reader.key,
         at=now_ts(),
         alias=reader.cookie_key,
+        ip=ip,
     )
     get_counter().record(hit)
     return hit

@@ -69,6 +69,48 @@ class RecentReader(models.Model):
         return f"{self.article_id}/{self.reader}"
 
 
+class IpQuota(models.Model):
+    """New views of an article from one client address in one view window.
+
+    The per-address cap (NEWSDESK_VIEW_IP_CAP) reads and grows `views` in the
+    same upsert that records them. `ip` is the keyed hash of the address with
+    the daily salt (engagement.readers.address_key), never the address; rows
+    are pruned once their window has passed.
+    """
+
+    article_id = models.BigIntegerField()
+    ip = models.BigIntegerField()
+    slot = models.BigIntegerField()  # Unix time // window length
+    views = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article_id", "ip", "slot"], name="ipquota_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["slot"], name="ipquota_slot")]
+
+    def __str__(self) -> str:
+        return f"{self.article_id}/{self.ip}@{self.slot}: {self.views}"
+
+
+class DrainedBatch(models.Model):
+    """A Redis batch of pending views applied to the database.
+
+    Written in the transaction that applies the batch and deleted after the
+    batch's Redis key: a drainer killed between the commit and that delete
+    leaves the key, and the next drainer finds this row and drops the key
+    instead of counting it twice. Leftovers are pruned after a day.
+    """
+
+    name = models.CharField(max_length=255, unique=True)
+    applied_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class DailySalt(models.Model):
     """Random salt of one UTC day for hashing cookieless readers; deleted after."""
 

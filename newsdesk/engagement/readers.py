@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import ipaddress
 import re
 import secrets
 import threading
@@ -92,6 +93,28 @@ def ip_key(request) -> int:
     data = client_ip(request).encode()
     return _to_int(
         hashlib.blake2b(data, digest_size=8, key=daily_salt(), person=b"nd-ip").digest()
+    )
+
+
+def address_key(request) -> int:
+    """Keyed hash of the client's network: the IPv4 address, or the IPv6 /64
+    (one subscriber's prefix, whose addresses a client may rotate at will)."""
+    address = client_ip(request)
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        network = address
+    else:
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        if ip.version == 6:
+            network = str(ipaddress.ip_network(f"{ip}/64", strict=False))
+        else:
+            network = str(ip)
+    return _to_int(
+        hashlib.blake2b(
+            network.encode(), digest_size=8, key=daily_salt(), person=b"nd-net"
+        ).digest()
     )
 
 

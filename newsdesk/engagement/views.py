@@ -16,6 +16,7 @@ from django.views.decorators.http import (
 
 from newsdesk.engagement import actions, readers, selectors
 from newsdesk.engagement import beacon as beacon_response
+from newsdesk.engagement.counters import valid_id
 from newsdesk.news.selectors import get_article, get_category_by_path
 
 REACTED_COOKIE = "newsdesk_reacted"  # tells the script of a cached page to fetch state
@@ -36,6 +37,13 @@ def pixel(request, pk: int):
     return beacon_response.respond(request, pk, pixel=True)
 
 
+def _article(pk: int):
+    # <int:pk> matches any run of digits; beyond 64 bits the query would raise.
+    if not valid_id(pk):
+        raise Http404("No such article")
+    return get_article(pk)
+
+
 def _state(request, article) -> dict:
     cookie = request.COOKIES.get(readers.COOKIE_NAME)
     reader = readers.cookie_key(cookie) if readers.valid_cookie(cookie) else None
@@ -52,7 +60,7 @@ def _state(request, article) -> dict:
 @require_safe
 def state(request, pk: int):
     """Fresh counts, the reader's own reaction and a CSRF token, for cached pages."""
-    article = get_article(pk)
+    article = _article(pk)
     if not article.is_live():
         raise Http404("No such article")
     response = JsonResponse(_state(request, article))
@@ -65,7 +73,7 @@ def state(request, pk: int):
 @require_POST
 def react(request, pk: int):
     """Toggle a reaction: JSON for the script, else a redirect back (PRG)."""
-    article = get_article(pk)
+    article = _article(pk)
     result = actions.check_reaction(request, article, request.POST.get("kind", ""))
     wants_json = "application/json" in request.headers.get("Accept", "")
     if wants_json:

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import OperationalError
 from django.test import Client
 
 from newsdesk.engagement import selectors
@@ -199,10 +200,11 @@ def test_failed_flush_keeps_the_hits(counter, article, monkeypatch):
     beacon(Client(), article, cookie=reader_cookie())
 
     def broken(hits):
-        raise RuntimeError("database is locked")
+        # What SQLite raises when another writer holds the lock too long.
+        raise OperationalError("database is locked")
 
     monkeypatch.setattr(store, "write_hits", broken)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(OperationalError):
         counter.flush()
     assert counter.pending() == 1
     monkeypatch.undo()

@@ -5,7 +5,12 @@ batched transaction per process per flush interval instead of one write per
 hit; SQLite's own write lock (BEGIN IMMEDIATE, busy_timeout) orders the few
 writers of a multi-process server. A clean shutdown (atexit: SIGINT, SIGTERM
 through the server, end of a management command) flushes the buffer; a crash
-loses at most the hits of the last interval.
+loses at most the hits of the last interval and of the flush in progress.
+
+A flush is one transaction. A hit the database refuses (see
+counters.write_isolated) is dropped with a log line and the rest is counted; only
+an unavailable database makes the writer keep the whole batch for the next
+interval.
 """
 
 from __future__ import annotations
@@ -16,9 +21,15 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, transaction
 
-from newsdesk.engagement.counters import Hit, ViewCounter, start_writer, store
+from newsdesk.engagement.counters import (
+    Hit,
+    ViewCounter,
+    start_writer,
+    store,
+    write_isolated,
+)
 
 log = logging.getLogger(__name__)
 MAX_PENDING = 1_000_000  # beyond this a stuck database starts shedding hits
@@ -89,9 +100,12 @@ class BufferedCounter(ViewCounter):
             if not batch:
                 return 0
             try:
-                return store.write_hits(batch)
+                with transaction.atomic():
+                    return write_isolated(batch, store.write_hits, what="view")
             except Exception:
-                with self._lock:  # keep them for the next attempt
+                # The database is unavailable (bad rows were dropped above):
+                # keep the batch for the next attempt.
+                with self._lock:
                     self._pending[:0] = batch
                 raise
 

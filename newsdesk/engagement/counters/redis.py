@@ -2,10 +2,14 @@
 
 For several servers (or many processes) sharing one database: every process
 records into Redis with one round trip (a Lua script: SET NX EX for the
-reader, HINCRBY of the pending (article, hour) count), and whichever process
+reader, INCR of the address's quota, HINCRBY of the pending (article, hour)
+count), and whichever process
 holds the drain lock moves pending counts into ArticleStats and ViewBucket.
 Nothing is lost when a web process crashes; what Redis loses depends on its
-own persistence settings (appendonly).
+own persistence settings (appendonly). A drainer killed at any point neither
+loses nor double-counts a batch (models.DrainedBatch). A pending count the
+database refuses (see counters.write_isolated) is dropped with a log line; the
+rest is applied.
 """
 
 from __future__ import annotations
@@ -20,7 +24,14 @@ from datetime import datetime
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 
-from newsdesk.engagement.counters import Hit, ViewCounter, start_writer, store
+from newsdesk.engagement.counters import (
+    Hit,
+    ViewCounter,
+    start_writer,
+    store,
+    write_isolated,
+)
+from newsdesk.engagement.models import DrainedBatch
 
 log = logging.getLogger(__name__)
 
@@ -28,19 +39,27 @@ PENDING = "newsdesk:views:pending"
 DRAINING = "newsdesk:views:draining:"
 LOCK = "newsdesk:views:drain-lock"
 
-# KEYS: seen key, alias key (or ""), pending hash; ARGV: window, field
+# KEYS: seen key, alias key (or ""), pending hash, address quota key (or "");
+# ARGV: window, field, cap. A new view beyond the address's cap is not counted
+# (its reader stays seen), as in store.write_hits.
 RECORD = """
 local fresh = redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1])
 if KEYS[2] ~= '' then redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) end
-if fresh then redis.call('HINCRBY', KEYS[3], ARGV[2], 1) return 1 end
-return 0
+if not fresh then return 0 end
+if KEYS[4] ~= '' then
+  local n = redis.call('INCR', KEYS[4])
+  if n == 1 then redis.call('EXPIRE', KEYS[4], ARGV[1]) end
+  if n > tonumber(ARGV[3]) then return 0 end
+end
+redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
+return 1
 """
 
 
 class RedisCounter(ViewCounter):
     def __init__(
         self, *, url: str | None = None, interval: float | None = None,
-        autostart: bool = True, prefix: str = "",
+        autostart: bool = True, prefix: str = "", lock_timeout: float = 15.0,
     ):  # fmt: skip
         import redis  # optional dependency (pip install newsdesk[postgres])
 
@@ -48,6 +67,9 @@ class RedisCounter(ViewCounter):
             url or settings.NEWSDESK_VIEW_COUNTER_REDIS_URL
         )
         self.prefix = prefix
+        # How long a drainer killed mid-drain holds up the others (nothing is
+        # lost: its batch is applied once by the next). Renewed before each batch.
+        self.lock_timeout = lock_timeout
         self.interval = (
             settings.NEWSDESK_VIEW_FLUSH_INTERVAL if interval is None else interval
         )
@@ -57,6 +79,7 @@ class RedisCounter(ViewCounter):
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
         self._start_lock = threading.Lock()
+        self._closed = False
 
     def _k(self, name: str) -> str:
         return self.prefix + name
@@ -70,7 +93,15 @@ class RedisCounter(ViewCounter):
             else ""
         )
         field = f"{hit.article_id}:{hit.at - hit.at % 3600}"
-        self._script(keys=[seen, alias, self._k(PENDING)], args=[window, field])
+        cap = settings.NEWSDESK_VIEW_IP_CAP
+        quota = (
+            self._k(f"newsdesk:views:ip:{hit.article_id}:{hit.ip}:{hit.at // window}")
+            if cap and hit.ip is not None
+            else ""
+        )
+        self._script(
+            keys=[seen, alias, self._k(PENDING), quota], args=[window, field, cap]
+        )
         if self.autostart and (self._thread is None or self._pid != os.getpid()):
             with self._start_lock:
                 if self._thread is None or self._pid != os.getpid():
@@ -93,7 +124,9 @@ class RedisCounter(ViewCounter):
 
     def flush(self) -> int:
         """Move pending counts into the database; safe to call from any process."""
-        lock = self.client.lock(self._k(LOCK), timeout=60, blocking_timeout=10)
+        lock = self.client.lock(
+            self._k(LOCK), timeout=self.lock_timeout, blocking_timeout=10
+        )
         if not lock.acquire():
             return 0
         try:
@@ -108,26 +141,38 @@ class RedisCounter(ViewCounter):
                 if "no such key" not in str(exc).lower():
                     raise
             for key in keys:
+                lock.reacquire()
                 total += self._apply(key)
             return total
         finally:
             lock.release()
 
     def _apply(self, key: str) -> int:
+        """Apply one renamed batch exactly once (see models.DrainedBatch)."""
         raw = self.client.hgetall(key)
-        buckets: Counter[tuple[int, datetime]] = Counter()
+        items: Counter[tuple[int, int]] = Counter()
         for field, n in raw.items():
-            article_id, hour = field.decode().split(":")
-            buckets[(int(article_id), store.hour_of(int(hour)))] += int(n)
+            try:
+                article_id, hour = field.decode().split(":")
+                items[(int(article_id), int(hour))] += int(n)
+            except ValueError:  # UnicodeDecodeError included
+                log.error("dropped pending views with a bad field: %r", field)
         with transaction.atomic():
-            live = store.live_ids({a for a, _ in buckets}, now=store.utcnow())
-            kept = {k: n for k, n in buckets.items() if k[0] in live}
-            with connection.cursor() as cursor:
-                store.add_views(cursor, kept)
+            if DrainedBatch.objects.filter(name=key).exists():
+                counted = 0  # applied by a drainer that died before the delete
+            else:
+                counted = write_isolated(
+                    sorted(items.items()), _add_counts, what="pending view count"
+                )
+                DrainedBatch.objects.create(name=key)
         self.client.delete(key)
-        return sum(kept.values())
+        DrainedBatch.objects.filter(name=key).delete()
+        return counted
 
     def close(self) -> None:
+        if self._closed:  # at exit, after an explicit close
+            return
+        self._closed = True
         self._stop.set()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
@@ -136,3 +181,17 @@ class RedisCounter(ViewCounter):
             self.flush()
         finally:
             self.client.close()
+
+
+def _add_counts(items: list[tuple[tuple[int, int], int]]) -> int:
+    """Add ((article_id, hour as Unix time), views) items of live articles."""
+    live = store.live_ids(
+        {article_id for (article_id, _), _ in items}, now=store.utcnow()
+    )
+    kept: Counter[tuple[int, datetime]] = Counter()
+    for (article_id, hour), n in items:
+        if article_id in live:
+            kept[(article_id, store.hour_of(hour))] += n
+    with connection.cursor() as cursor:
+        store.add_views(cursor, kept)
+    return sum(kept.values())

@@ -18,7 +18,13 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from newsdesk.engagement.counters import Hit
-from newsdesk.engagement.models import ArticleStats, RecentReader, ViewBucket
+from newsdesk.engagement.models import (
+    ArticleStats,
+    DrainedBatch,
+    IpQuota,
+    RecentReader,
+    ViewBucket,
+)
 from newsdesk.news.models import Article
 
 log = logging.getLogger(__name__)
@@ -30,9 +36,14 @@ def hour_of(ts: int) -> datetime:
 
 
 def live_ids(ids: Iterable[int], *, now: datetime) -> set[int]:
-    return set(
-        Article.objects.live(now).filter(pk__in=list(ids)).values_list("pk", flat=True)
-    )
+    """The ids among `ids` of live articles; chunked, so a flush holding beacons
+    for a great many distinct ids stays within the databases' parameter limits."""
+    live: set[int] = set()
+    for chunk in _chunks(sorted(set(ids))):
+        live.update(
+            Article.objects.live(now).filter(pk__in=chunk).values_list("pk", flat=True)
+        )
+    return live
 
 
 def _chunks(rows: list, size: int = CHUNK):
@@ -50,8 +61,8 @@ def _upsert(cursor, table: str, rows: list[tuple[int, int, int]], tail: str, ext
     return cursor.fetchall()
 
 
-def _new_views(cursor, hits: list[Hit], *, window: int) -> list[tuple[int, int]]:
-    """(article_id, at) of the hits that are new views; remembers their readers.
+def _new_views(cursor, hits: list[Hit], *, window: int) -> list[Hit]:
+    """The hits that are new views; remembers their readers.
 
     A cookieless hit carries the reader's newly issued cookie as `alias`. The
     alias is remembered first, so the same reader's next hit (now with the
@@ -71,7 +82,8 @@ def _new_views(cursor, hits: list[Hit], *, window: int) -> list[tuple[int, int]]
         for h in aliased
         if (h.article_id, h.alias) not in fresh_aliases
     }
-    counted: list[tuple[int, int]] = []
+    by_reader = {(h.article_id, h.reader): h for h in hits}
+    counted: list[Hit] = []
     tail = (
         "DO UPDATE SET seen_at = excluded.seen_at "
         f"WHERE {table}.seen_at <= excluded.seen_at - %s "
@@ -79,10 +91,44 @@ def _new_views(cursor, hits: list[Hit], *, window: int) -> list[tuple[int, int]]
     )
     for chunk in _chunks(hits):
         rows = [(h.article_id, h.reader, h.at) for h in chunk]
-        for article_id, reader, at in _upsert(cursor, table, rows, tail, [window]):
+        for article_id, reader, _ in _upsert(cursor, table, rows, tail, [window]):
             if (article_id, reader) not in already:
-                counted.append((article_id, at))
+                counted.append(by_reader[(article_id, reader)])
     return counted
+
+
+def _within_ip_cap(cursor, hits: list[Hit], *, cap: int, window: int) -> list[Hit]:
+    """The new views that keep their address within `cap` views per article
+    per window; the others are dropped (their readers stay remembered, so they
+    are not counted later in the window either).
+
+    One upsert per chunk adds each (article, address, window) group's new
+    views to IpQuota and returns the total: the views before this batch are
+    the total minus the group, decided by the database under concurrent
+    writers as for RecentReader.
+    """
+    kept = [h for h in hits if h.ip is None]
+    groups: dict[tuple[int, int, int], list[Hit]] = {}
+    for h in hits:
+        if h.ip is not None:
+            groups.setdefault((h.article_id, h.ip, h.at // window), []).append(h)
+    table = connection.ops.quote_name(IpQuota._meta.db_table)
+    for chunk in _chunks(sorted(groups)):
+        values = ",".join(["(%s, %s, %s, %s)"] * len(chunk))
+        params = [x for key in chunk for x in (*key, len(groups[key]))]
+        cursor.execute(
+            f"INSERT INTO {table} (article_id, ip, slot, views) VALUES {values} "  # noqa: S608
+            "ON CONFLICT (article_id, ip, slot) "
+            f"DO UPDATE SET views = {table}.views + excluded.views "
+            "RETURNING article_id, ip, slot, views",
+            params,
+        )
+        for article_id, ip, slot, total in cursor.fetchall():
+            group = groups[(article_id, ip, slot)]
+            room = cap - (total - len(group))
+            if room > 0:
+                kept += sorted(group, key=lambda h: h.at)[:room]
+    return kept
 
 
 def add_views(cursor, buckets: Mapping[tuple[int, datetime], int]) -> None:
@@ -123,7 +169,8 @@ def write_hits(hits: list[Hit]) -> int:
     """Count `hits` (any order, duplicates allowed) in one transaction.
 
     Hits for articles that are not live (drafts, previews, withdrawn, unknown
-    ids) are dropped. Returns the number of views counted.
+    ids) are dropped, and so are new views beyond NEWSDESK_VIEW_IP_CAP per
+    client address per article per window. Returns the number of views counted.
     """
     if not hits:
         return 0
@@ -140,20 +187,27 @@ def write_hits(hits: list[Hit]) -> int:
             return 0
         with connection.cursor() as cursor:
             counted = _new_views(cursor, batch, window=window)
+            cap = settings.NEWSDESK_VIEW_IP_CAP
+            if cap:
+                counted = _within_ip_cap(cursor, counted, cap=cap, window=window)
             buckets: Counter[tuple[int, datetime]] = Counter(
-                (article_id, hour_of(at)) for article_id, at in counted
+                (h.article_id, hour_of(h.at)) for h in counted
             )
             add_views(cursor, buckets)
     return len(counted)
 
 
 def prune(*, now: datetime | None = None) -> tuple[int, int]:
-    """Forget readers older than the window and buckets older than the retention."""
+    """Forget readers older than the window, address quotas of past windows and
+    buckets older than the retention. Returns (readers, buckets) deleted."""
     now = now or datetime.now(tz=UTC)
     window = settings.NEWSDESK_VIEW_WINDOW_MINUTES * 60
     readers, _ = RecentReader.objects.filter(
         seen_at__lt=int(now.timestamp()) - window
     ).delete()
+    # The previous window stays: its last hits may still be on their way.
+    IpQuota.objects.filter(slot__lt=int(now.timestamp()) // window - 1).delete()
+    DrainedBatch.objects.filter(applied_at__lt=now - timedelta(days=1)).delete()
     cutoff = now - timedelta(days=settings.NEWSDESK_VIEW_RETENTION_DAYS)
     buckets, _ = ViewBucket.objects.filter(hour__lt=cutoff).delete()
     return readers, buckets
