@@ -30,6 +30,15 @@ ALLOWED_ATTRIBUTES = {
     "time": {"datetime"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
+# Every allowed attribute that holds a URL. ammonia checks the scheme of href and
+# src only; cite (blockquote, q) and URLs made absolute against a file: or other
+# base are checked here.
+URL_ATTRIBUTES = {"href", "src", "cite"}
+# How a browser reads a URL's scheme: leading/trailing C0 controls and spaces
+# are stripped, tabs and newlines anywhere are removed (WHATWG URL parsing).
+_URL_JUNK = re.compile(r"[\t\n\r]")
+_C0_AND_SPACE = "".join(chr(code) for code in range(0x21))
+_SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.\-]*):")
 _BLOCK_END = re.compile(
     r"</(p|h[2-4]|li|blockquote|pre|figcaption|tr|dd|dt)>|<br\s*/?>", re.I
 )
@@ -47,9 +56,11 @@ def clean_html(raw: str, *, base_url: str | None = None) -> str:
     """
 
     def attribute_filter(tag: str, attr: str, value: str) -> str | None:
-        if attr in {"href", "src", "cite"} and base_url:
-            return urljoin(base_url, value)
-        return value
+        if attr not in URL_ATTRIBUTES:
+            return value
+        if base_url:
+            value = urljoin(base_url, value)
+        return value if safe_url(value) else None
 
     cleaned = nh3.clean(
         raw or "",
@@ -62,6 +73,13 @@ def clean_html(raw: str, *, base_url: str | None = None) -> str:
         set_tag_attribute_values={"img": {"loading": "lazy", "decoding": "async"}},
     )
     return cleaned.strip()
+
+
+def safe_url(value: str) -> bool:
+    """True when `value` is relative or uses an allowed scheme (URL_SCHEMES)."""
+    url = _URL_JUNK.sub("", value).strip(_C0_AND_SPACE)
+    match = _SCHEME.match(url)
+    return match is None or match.group(1).lower() in URL_SCHEMES
 
 
 def text_to_html(text: str) -> str:
