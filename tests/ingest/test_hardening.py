@@ -41,6 +41,13 @@ def run(feed):
     return actions.do_run_feed(feed)
 
 
+def add_hostile_feed(feed_server):
+    url = feed_server.serve(
+        "/nested.json", NESTED_NINJS, content_type="application/json"
+    )
+    return add_feed(url, name="Hostile")
+
+
 # -- item 5: one hostile feed must never stop the others ----------------------------
 @pytest.mark.parametrize("format", ["auto", "ninjs", "jsonfeed"])
 def test_deeply_nested_json_is_the_documented_parse_error(format):
@@ -69,10 +76,7 @@ def test_any_parser_failure_becomes_a_feed_error(monkeypatch):
 def test_a_hostile_feed_is_marked_failed_and_the_others_run(
     feed_server, ingest_settings, world
 ):
-    hostile = add_feed(
-        feed_server.serve("/nested.json", NESTED_NINJS, content_type="application/json"),
-        name="Hostile",
-    )
+    hostile = add_hostile_feed(feed_server)
     good = add_feed(feed_server.serve("/good.xml", GOOD_RSS), name="Good")
     # The hostile feed is due first, as in the probe (it died there every run).
     runs = actions.do_run_feeds(due_only=True)
@@ -88,10 +92,7 @@ def test_a_hostile_feed_is_marked_failed_and_the_others_run(
 
 
 def test_cli_run_goes_on_past_a_hostile_feed(feed_server, ingest_settings, world):
-    add_feed(
-        feed_server.serve("/nested.json", NESTED_NINJS, content_type="application/json"),
-        name="Hostile",
-    )
+    add_hostile_feed(feed_server)
     add_feed(feed_server.serve("/good.xml", GOOD_RSS), name="Good")
     out = io.StringIO()
     call_command("ingest", "run", stdout=out)  # raises on a non-zero exit
@@ -133,10 +134,7 @@ def test_the_scheduled_task_survives_a_hostile_feed_and_reschedules(
 ):
     from django_tasks_db.models import DBTaskResult
 
-    add_feed(
-        feed_server.serve("/nested.json", NESTED_NINJS, content_type="application/json"),
-        name="Hostile",
-    )
+    add_hostile_feed(feed_server)
     add_feed(feed_server.serve("/good.xml", GOOD_RSS), name="Good")
     assert actions.do_schedule() is True
     DBTaskResult.objects.update(run_after=timezone.now())
@@ -357,7 +355,7 @@ def short_rss(guid: str, headline: str, body: str, *, host="wire.example") -> by
     return (
         f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
         f"<title>Wire</title><link>https://{host}/</link><item><title>{headline}"
-        f"</title><guid isPermaLink=\"false\">{guid}</guid><link>https://{host}/"
+        f'</title><guid isPermaLink="false">{guid}</guid><link>https://{host}/'
         f"{guid}</link><description>{body}</description></item></channel></rss>"
     ).encode()
 
