@@ -9,7 +9,11 @@ import os
 import shutil
 
 import pytest
+from django.core.cache import cache
 
+from newsdesk.discovery.recommend_actions import ReadBuffer, set_read_buffer
+from newsdesk.engagement.counters import set_counter
+from newsdesk.engagement.counters.buffered import BufferedCounter
 from tests.conftest import REPO, require
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -55,13 +59,73 @@ def axe_violations(page) -> list[str]:
     ]
 
 
+FINANCE = [
+    "Central bank holds rates as inflation cools",
+    "Pension funds move into infrastructure bonds",
+    "Copper price hits a two-year high",
+    "Regional lender reports record profit",
+    "Insurers brace for storm season claims",
+    "Tax office delays digital filing rules",
+]
+WORLD = [
+    "Flood waters recede across the river delta",
+    "Coalition talks stall over budget rules",
+    "Volcano eruption grounds flights in the south",
+    "Fishing crews rescued after boat capsizes",
+    "Border crossing reopens after three weeks",
+    "Teachers strike over pay for a second day",
+]
+
+
+@pytest.fixture
+def counter():
+    """The process's view counter without its writer thread: flushed by the test."""
+    c = BufferedCounter(autostart=False)
+    old = set_counter(c)
+    # Reads for Recommended are buffered the same way: no writer thread that
+    # would outlive the test's database.
+    old_reads = set_read_buffer(ReadBuffer(autostart=False))
+    yield c
+    set_counter(old)
+    set_read_buffer(old_reads)
+
+
+def reader_user_agent(browser) -> str:
+    """Chromium's own user agent without "Headless", which marks a robot: the
+    beacon does not count robots' views."""
+    page = browser.new_page()
+    agent = page.evaluate("navigator.userAgent")
+    page.close()
+    return agent.replace("HeadlessChrome", "Chrome")
+
+
+def read_as_a_reader(page, url: str) -> None:
+    """Open an article and wait until its beacon (engagement.js) has been answered."""
+    with page.expect_response(lambda r: "/engagement/beacon/" in r.url) as beacon:
+        page.goto(url)
+    assert beacon.value.status == 204
+
+
+def most_read_hrefs(page) -> list[str]:
+    return page.locator('section[data-block="most-read"] ol li a').evaluate_all(
+        "els => els.map(e => e.getAttribute('href'))"
+    )
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_reader_walks_home_section_article(
-    browser, live_server, tree, ap, make_article, scheme
+    browser, live_server, tree, ap, make_article, counter, scheme
 ):
-    for i in range(6):
-        make_article(tree["finance"], age_hours=i + 2, headline=f"Finance story {i}")
-        make_article(tree["world"], age_hours=i + 2, headline=f"World story {i}")
+    finance = [
+        make_article(tree["finance"], age_hours=i + 2, headline=h,
+                     body=f"<p>{h}, the figures showed on day {i}.</p>")
+        for i, h in enumerate(FINANCE)
+    ]  # fmt: skip
+    world = [
+        make_article(tree["world"], age_hours=i + 2, headline=h,
+                     body=f"<p>{h}, officials said on day {i}.</p>")
+        for i, h in enumerate(WORLD)
+    ]  # fmt: skip
     story = make_article(
         tree["finance"],
         headline="US and China launch talks on fentanyl trafficking",
@@ -73,10 +137,22 @@ def test_reader_walks_home_section_article(
     )
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(
-        color_scheme=scheme, viewport={"width": 1280, "height": 900}
+        color_scheme=scheme,
+        viewport={"width": 1280, "height": 900},
+        user_agent=reader_user_agent(browser),
     )
+    # Real reads first: the reader opens two older stories, their pages' beacons
+    # count the views, and the counter writes them as its writer thread would.
+    read = [world[5], world[4]]
+    for article in read:
+        read_as_a_reader(page, live_server.url + article.get_absolute_url())
+    assert counter.flush() == 2
+    cache.clear()  # rankings are cached for a minute: this is a minute later
+
     page.goto(live_server.url + "/")
     assert page.title().startswith("newsdesk")
+    # One view each: ties go to the newer article.
+    assert most_read_hrefs(page) == [a.get_absolute_url() for a in read[::-1]]
     assert axe_violations(page) == []
     page.screenshot(path=str(SCREENSHOTS / f"home-{scheme}.png"), full_page=True)
 
@@ -97,10 +173,13 @@ def test_reader_walks_home_section_article(
     for key in ("related", "most-read", "recommended"):
         block = page.locator(f'section[data-block="{key}"] ol li a')
         assert block.count() >= 1, key
+    # Most read holds only articles that were read, nothing topped up.
+    assert set(most_read_hrefs(page)) <= {a.get_absolute_url() for a in read}
     hrefs = page.locator("section[data-block] ol li a").evaluate_all(
         "els => els.map(e => e.getAttribute('href'))"
     )
     assert len(hrefs) == len(set(hrefs)) and story.get_absolute_url() not in hrefs
+    assert finance  # the section's other stories fill Related
     assert axe_violations(page) == []
     page.screenshot(path=str(SCREENSHOTS / f"article-{scheme}.png"), full_page=True)
 
