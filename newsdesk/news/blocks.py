@@ -3,7 +3,8 @@
 A provider is any callable
     provider(*, request, article, exclude: set[int], limit: int) -> list[Article]
 returning live articles; it may set `block_note` on an article ("Because you
-read ...") and may carry a `title` attribute for the block. It is chosen in
+read ...") and may carry a `title` attribute for the block and a `script`
+attribute (a static path) that enhances the block in the browser. It is chosen in
 settings by dotted path
 (NEWSDESK_RELATED_PROVIDER, ...); "" means the built-in provider below. The
 built-ins are honest simple lists and stay the fallback of any smarter provider.
@@ -34,6 +35,9 @@ class Block:
     key: str  # the data-block attribute: related | most-read | recommended
     title: str
     articles: list[Article] = field(default_factory=list)
+    # A static file the block's provider enhances it with (the personal list);
+    # pages without other scripts (home) load it from here.
+    script: str = ""
 
 
 def newest_in_category(*, request, article, exclude, limit):
@@ -173,6 +177,11 @@ def page_blocks(
         )
         seen.update(a.pk for a in articles)
         blocks.append(
-            Block(key=key, title=getattr(shown_by, "title", title), articles=articles)
+            Block(
+                key=key,
+                title=getattr(shown_by, "title", title),
+                articles=articles,
+                script=getattr(provider, "script", ""),
+            )
         )
     return blocks
