@@ -20,6 +20,7 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 
+from newsdesk.discovery.engines.recommend import Read
 from newsdesk.discovery.models_recommend import ReadingHistory
 from newsdesk.discovery.recommend_selectors import PREFERENCE_COOKIE, history_since
 from newsdesk.engagement.counters import start_writer, write_isolated
@@ -64,6 +65,11 @@ class ReadBuffer:
     def pending(self) -> int:
         with self._lock:
             return len(self._pending)
+
+    def pending_for(self, reader: int) -> list[Row]:
+        """This process's reads by `reader` not written yet (oldest first)."""
+        with self._lock:
+            return [row for row in self._pending if row[0] == reader]
 
     def flush(self) -> int:
         with self._write_lock:
@@ -115,6 +121,13 @@ def set_read_buffer(buffer: ReadBuffer) -> ReadBuffer:
     global _buffer
     old, _buffer = _buffer, buffer
     return old
+
+
+def pending_reads(reader: int) -> list[Read]:
+    """Reads by `reader` still in this process's buffer, oldest first."""
+    return [
+        Read(article_id, float(at)) for _, article_id, at in _buffer.pending_for(reader)
+    ]
 
 
 def record_read(reader_id: int, article_id: int, at: int | float) -> None:

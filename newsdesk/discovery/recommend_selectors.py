@@ -26,7 +26,9 @@ from newsdesk.news.selectors import live_articles
 
 PREFERENCE_COOKIE = "newsdesk_personalise"
 REASON_TITLE_CHARS = 60
-ITEM_FIELDS = ("id", "slug", "headline", "published_at", "category__name")
+ITEM_FIELDS = (
+    "id", "slug", "headline", "published_at", "published_precision", "category__name"
+)  # fmt: skip
 
 _recommender: Recommender | None = None
 _recommender_lock = threading.Lock()
@@ -146,38 +148,75 @@ def articles_for(
     return chosen
 
 
+PERSONAL_TITLE = "Recommended for you"
+UNREAD_TITLE = "More news"
+
+
+@dataclass
+class PersonalList:
+    """The fragment's list and the title that says what it is."""
+
+    articles: list[Article]
+    title: str
+
+
+def reads_of(reader: int, *, now: datetime) -> list[Read]:
+    """The reader's reads, oldest first: the written history and the reads still
+    waiting in this process's write buffer (a page opened a second ago counts)."""
+    from newsdesk.discovery.recommend_actions import pending_reads  # import cycle
+
+    latest = {r.article_id: r for r in reading_history(reader, now=now)}
+    for read in pending_reads(reader):
+        if read.article_id not in latest or latest[read.article_id].at < read.at:
+            latest[read.article_id] = read
+    return sorted(latest.values(), key=lambda r: r.at)
+
+
+def unread_articles(*, hidden: set[int], limit: int) -> list[Article]:
+    """The newest live articles not in `hidden` (the list while no recommender)."""
+    return list(live_articles().exclude(pk__in=hidden).only(*ITEM_FIELDS)[:limit])
+
+
 def personal_articles(
     *, reader: int, current: int | None, exclude: set[int], limit: int
-) -> list[Article] | None:
-    """The reader's personal list, topped up with the shared one; None when the
-    reader has no history or the recommender is still loading.
+) -> PersonalList | None:
+    """The reader's list, or None when the reader has read nothing yet (the
+    page's shared list then stays, and cannot hold anything they read).
 
-    Excludes `current`, `exclude`, read, withdrawn and same-story articles.
+    Never lists `current`, `exclude`, withdrawn or same-story articles, nor any
+    article the reader read, written or still buffered. Personal picks come
+    first, topped up with the shared list minus the reads; each item's note
+    names its reason. While this process's recommender loads, the newest
+    unread articles are listed under a title that says so.
     """
     now = timezone.now()
-    history = reading_history(reader, now=now)
+    history = reads_of(reader, now=now)
     if not history:
         return None
+    hidden = set(exclude) | {h.article_id for h in history}
+    if current is not None:
+        hidden.add(current)
     recommender = get_recommender()
     if not recommender.loaded():
         recommender.start_loading()
         if not recommender.loaded():
-            return None
-    hidden = set(exclude)
+            return PersonalList(
+                unread_articles(hidden=hidden, limit=limit), UNREAD_TITLE
+            )
     recs = recommender.recommend(
         history, now=now, current=current, exclude=hidden, limit=limit
     )
     if len(recs) < limit:
-        taken = hidden | {r.article_id for r in recs} | {h.article_id for h in history}
+        taken = hidden | {r.article_id for r in recs}
         more = recommender.fallback(
             now=now, current=current, exclude=taken, limit=limit - len(recs)
         )
         recs += [r for r in more if r.article_id not in taken]
-    return articles_for(recs, exclude=hidden | {current})[:limit]
+    return PersonalList(articles_for(recs, exclude=hidden)[:limit], PERSONAL_TITLE)
 
 
 def recommended_fallback(*, request, article, exclude, limit) -> list[Article]:
-    """news.blocks provider: the non-personal list ("Trending in Sport"), same for
+    """news.blocks provider: the non-personal list ("Popular in Sport"), same for
     every reader so the page stays cacheable.
 
     Empty while the process's recommender is not loaded yet (the blocks then use
@@ -194,3 +233,4 @@ def recommended_fallback(*, request, article, exclude, limit) -> list[Article]:
 
 
 recommended_fallback.title = "Recommended"
+recommended_fallback.script = "discovery/recommend.js"  # swaps in the personal list

@@ -43,29 +43,29 @@ def recommended(request):
 
     GET ?article=ID (the page's article, optional) &exclude=ID,ID (articles
     the page's other blocks show). 204 when the page's list should stay: no
-    reader cookie, personalisation off, or no history yet.
+    reader cookie, personalisation off, or nothing read yet. The list never
+    holds an article the reader read; it may be empty (everything read).
     """
     current = _ids(request.GET.get("article", ""), limit=1)
     exclude = _ids(request.GET.get("exclude", ""), limit=MAX_EXCLUDE)
     if current is None or exclude is None:
         return _private(HttpResponseBadRequest("article and exclude take ids"))
     reader = recommend_selectors.reader_key(request)
-    articles = None
+    found = None
     if (
         reader is not None
         and recommend_selectors.request_personalisation(request).enabled
     ):
-        articles = recommend_selectors.personal_articles(
+        found = recommend_selectors.personal_articles(
             reader=reader,
             current=current[0] if current else None,
             exclude=set(exclude),
             limit=settings.NEWSDESK_BLOCK_SIZE,
         )
-    if not articles:
+    if found is None:
         return _private(HttpResponse(status=204))
-    return _private(
-        render(request, "discovery/_recommended.html", {"articles": articles})
-    )
+    context = {"articles": found.articles, "title": found.title}
+    return _private(render(request, "discovery/_recommended.html", context))
 
 
 @require_safe

@@ -7,6 +7,8 @@ near-duplicate skipping (the demo sets deliberately overlap) and indexable.
 
 from __future__ import annotations
 
+from django.utils.html import escape
+
 from newsdesk.ingest.parsers import Item, ItemError
 from newsdesk.ingest.processor import Counts, Target, process_items
 from newsdesk.ingest.rules import Rule
@@ -14,17 +16,31 @@ from newsdesk.news import demo
 from newsdesk.news.sanitize import text_to_html
 
 
+def body_html(story: demo.Story) -> str:
+    """The story's paragraphs, then the news sources a brief cites."""
+    html = text_to_html("\n\n".join(story.paragraphs))
+    if story.sources:
+        links = ", ".join(
+            f'<a href="{escape(url)}">{escape(name)}</a>' for name, url in story.sources
+        )
+        html += f"\n<p>Sources: {links}.</p>"
+    return html
+
+
 def item_from_record(record: dict) -> Item:
     for key in ("id", "title", "published", "body"):
         if not record.get(key):
             raise ValueError(f"record {record.get('id', '?')} has no {key!r}")
+    story = demo.story_for(record)
     return Item(
         guid=record["id"],
-        title=demo.headline_for(record),
+        title=story.headline,
         url=record.get("url", ""),
-        content_html=text_to_html(record["body"]),
+        summary_html=text_to_html(story.standfirst),
+        content_html=body_html(story),
         published=demo.day(record["published"]),
-        categories=tuple(record.get("categories") or ()),
+        date_only=True,  # the sets give the day only
+        categories=story.categories,
         tags=tuple(record.get("topics") or ()),
         base_url=record.get("url", ""),
     )
@@ -48,7 +64,8 @@ def load(*, progress=None) -> dict[str, int]:
             raise FileNotFoundError(f"{path} is missing: the demo data ships in demo/")
         items: list[Item] = []
         errors: list[ItemError] = []
-        for position, record in enumerate(demo.read_jsonl(path)):
+        records = demo.collapse_duplicates(demo.read_jsonl(path))
+        for position, record in enumerate(records):
             try:
                 items.append(item_from_record(record))
             except ValueError as exc:

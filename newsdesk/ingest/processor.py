@@ -122,6 +122,9 @@ def normalize(
         "noindex": target.noindex,
         "status": Article.Status.PUBLISHED if target.publish else Article.Status.DRAFT,
         "published_at": (published or now) if target.publish else None,
+        "published_precision": Article.Precision.DAY
+        if item.date_only and published is not None
+        else Article.Precision.MINUTE,
     }
     return Draft(
         fields=fields,

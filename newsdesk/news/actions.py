@@ -169,6 +169,7 @@ class UpsertResult:
 UPSERT_FIELDS = (
     "headline", "standfirst", "body", "category", "byline", "credit", "dateline",
     "original_url", "original_published_at", "status", "published_at", "noindex",
+    "published_precision",
 )  # fmt: skip
 
 

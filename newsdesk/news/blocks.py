@@ -3,13 +3,17 @@
 A provider is any callable
     provider(*, request, article, exclude: set[int], limit: int) -> list[Article]
 returning live articles; it may set `block_note` on an article ("Because you
-read ...") and may carry a `title` attribute for the block. It is chosen in
+read ...") and may carry a `title` attribute for the block and a `script`
+attribute (a static path) that enhances the block in the browser. It is chosen in
 settings by dotted path
 (NEWSDESK_RELATED_PROVIDER, ...); "" means the built-in provider below. The
 built-ins are honest simple lists and stay the fallback of any smarter provider.
 Whatever a provider returns, `page_blocks` enforces the contract: no current
-article, no article twice in a list, no article in two blocks of one page, and
-(when NEWSDESK_DUPLICATE_GROUPS names a lookup) no second copy of one report.
+article, no article twice in a list, no article in two blocks of one page,
+(when NEWSDESK_DUPLICATE_GROUPS names a lookup) no second copy of one report,
+and a list is never topped up from another source under its title: a block
+shows its provider's list, or only when that is empty its fallback's list
+under the fallback's own title ("Latest", "More in this section").
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ class Block:
     key: str  # the data-block attribute: related | most-read | recommended
     title: str
     articles: list[Article] = field(default_factory=list)
+    # A static file the block's provider enhances it with (the personal list);
+    # pages without other scripts (home) load it from here.
+    script: str = ""
 
 
 def newest_in_category(*, request, article, exclude, limit):
@@ -69,43 +76,60 @@ def get_provider(setting_name: str, default):
     return import_string(path) if path else default
 
 
-def _fill(key, provider, fallback, *, request, article, exclude, limit, groups):
-    """Articles from `provider`, topped up from `fallback`, contract enforced;
-    and how many of them came from `provider`.
+ROUNDS = 3  # provider calls per list when duplicates of shown reports are dropped
 
-    `groups` is the page's duplicate-group bookkeeping (see page_blocks): an
-    article whose group already appears on the page is the same report again.
+
+def _take(key, source, *, request, article, taken, limit, groups) -> list[Article]:
+    """Up to `limit` articles from `source`, contract enforced; [] if it fails.
+
+    Articles dropped as second copies of a report already on the page are
+    excluded and the source asked again, a bounded number of times, so that
+    a list of duplicates does not leave the block empty.
     """
     chosen: list[Article] = []
-    taken = set(exclude)
-    from_provider = 0
-    for source in (provider, fallback):
-        if len(chosen) >= limit:
-            break
-        if source is None:
-            continue
+    asked = set(taken)
+    for _ in range(ROUNDS):
         try:
-            items = source(request=request, article=article, exclude=taken, limit=limit)
+            items = source(request=request, article=article, exclude=asked, limit=limit)
         except Exception:
             # A broken engine must not take the article page down with it.
             log.exception("%s provider failed; using the fallback", key)
-            continue
+            return chosen
         group_of = groups.lookup([item.pk for item in items])
+        dropped = False
         for item in items:
-            if item.pk in taken or len(chosen) >= limit:
+            if item.pk in asked or len(chosen) >= limit:
                 continue
+            asked.add(item.pk)
             group = group_of.get(item.pk)
             if group is not None and group in groups.seen:
+                dropped = True
                 continue
-            taken.add(item.pk)
             chosen.append(item)
             if group is not None:
                 groups.seen.add(group)
-        if source is provider:
-            from_provider = len(chosen)
-        if source is fallback:
+        if len(chosen) >= limit or not dropped:
             break
-    return chosen, from_provider
+    return chosen
+
+
+def _fill(key, provider, fallback, *, request, article, exclude, limit, groups):
+    """The block's articles and the source that chose them.
+
+    A block shows its provider's list or, when that is empty, its fallback's:
+    never a mix, so a list titled "Most read" or "Related" holds nothing else.
+    `groups` is the page's duplicate-group bookkeeping (see page_blocks).
+    """
+    for source in (provider, fallback):
+        if source is None:
+            continue
+        chosen = _take(
+            key, source, request=request, article=article, taken=set(exclude),
+            limit=limit, groups=groups,
+        )  # fmt: skip
+        if chosen:
+            return chosen, source
+    return [], fallback or provider
 
 
 class _Groups:
@@ -141,7 +165,7 @@ def page_blocks(
             continue
         provider = get_provider(setting_name, builtin)
         fallback = builtin if provider is not builtin else None
-        articles, from_provider = _fill(
+        articles, shown_by = _fill(
             key,
             provider,
             fallback,
@@ -152,8 +176,12 @@ def page_blocks(
             groups=groups,
         )
         seen.update(a.pk for a in articles)
-        shown_by = provider if from_provider or fallback is None else fallback
         blocks.append(
-            Block(key=key, title=getattr(shown_by, "title", title), articles=articles)
+            Block(
+                key=key,
+                title=getattr(shown_by, "title", title),
+                articles=articles,
+                script=getattr(provider, "script", ""),
+            )
         )
     return blocks

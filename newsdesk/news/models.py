@@ -148,6 +148,10 @@ class Article(models.Model):
         PUBLISHED = "published", _("Published")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
+    class Precision(models.TextChoices):
+        MINUTE = "minute", _("Date and time")
+        DAY = "day", _("Date only")
+
     headline = models.CharField(max_length=300)
     slug = models.SlugField(
         max_length=200,
@@ -180,6 +184,16 @@ class Article(models.Model):
     )
     published_at = models.DateTimeField(
         null=True, blank=True, help_text="When the site publishes it (UTC)."
+    )
+    # What the publication times are known to: a source that gives only the
+    # day is stored at 00:00 UTC, and pages must not show that as a time.
+    published_precision = models.CharField(
+        max_length=6,
+        choices=Precision.choices,
+        default=Precision.MINUTE,
+        db_default=Precision.MINUTE,
+        help_text="Whether the publication times are known to the minute or "
+        "only to the day (both published and originally published).",
     )
     updated_at = models.DateTimeField(
         null=True, blank=True, help_text="Last editorial update shown to readers."
@@ -282,6 +296,24 @@ class Article(models.Model):
         if self.credit:
             return self.credit
         return self.source.display_credit if self.source_id else ""
+
+    @property
+    def summary(self) -> str:
+        """What a list shows under the headline: the standfirst, else the body's
+        opening paragraph when it says more than the headline does."""
+        if self.standfirst:
+            return self.standfirst
+        opening = self.body_text.split("\n\n", 1)[0].strip()
+        if opening.casefold().startswith(
+            (self.headline.casefold().rstrip("."), "sources:")
+        ):
+            return ""
+        return opening
+
+    @property
+    def date_only(self) -> bool:
+        """The publication times are known only to the day."""
+        return self.published_precision == self.Precision.DAY
 
     @property
     def was_updated(self) -> bool:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import timedelta
+
 from django.db.models import F, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Length, RowNumber
 from django.http import Http404
 
 from newsdesk.news.models import Article, Category, Tag
@@ -66,19 +69,17 @@ def get_article(pk: int) -> Article:
     return article
 
 
-def lead_story() -> Article | None:
-    """The newest featured live article, else the newest live article."""
-    qs = live_articles()
-    return qs.filter(featured=True).first() or qs.first()
-
-
 def latest_by_section(
-    *, per_section: int, exclude: set[int]
+    *, per_section: int, exclude: set[int], since=None
 ) -> list[tuple[Category, list[Article]]]:
-    """Newest live articles of each top-level section, in one query."""
+    """Newest live articles of each top-level section, in one query; with
+    `since`, only articles published since then (stale sections are left out)."""
     sections = top_categories()
+    recent = live_articles()
+    if since is not None:
+        recent = recent.filter(published_at__gte=since)
     ranked = (
-        live_articles()
+        recent.defer("body")
         .exclude(pk__in=exclude)
         .annotate(
             rank=Window(
@@ -93,3 +94,69 @@ def latest_by_section(
     for article in ranked:
         by_root.setdefault(article.category.root_id, []).append(article)
     return [(s, by_root[s.pk]) for s in sections if by_root.get(s.pk)]
+
+
+# --- the front page ---------------------------------------------------------------
+
+FRONT_POOL = 40  # newest articles the lead, top stories and briefs come from
+FRONT_TOP = 4  # top stories beside the lead
+FRONT_PER_SECTION = 4  # items per section front on the home page
+FRONT_BRIEFS = 6  # "In brief" items
+BRIEF_CHARS = 700  # a body shorter than this is a brief (wire brief, ticker item)
+FRESH_DAYS = 30  # a section whose newest story is older than this stays off home
+LEAD_CHARS = 110  # a longer headline does not lead unless featured
+TOP_CHARS = 130  # ... nor stand among the top stories while shorter ones wait
+
+
+@dataclass
+class FrontPage:
+    lead: Article | None = None
+    top: list[Article] = field(default_factory=list)
+    sections: list[tuple[Category, list[Article]]] = field(default_factory=list)
+    briefs: list[Article] = field(default_factory=list)
+
+    @property
+    def shown(self) -> set[int]:
+        articles = [self.lead, *self.top, *self.briefs]
+        articles += [a for _, items in self.sections for a in items]
+        return {a.pk for a in articles if a is not None}
+
+
+def front_page() -> FrontPage:
+    """The home page's hierarchy, each article once: a lead (featured, else the
+    newest with a standfirst or image among the latest, else the newest), the
+    next top stories, one front per section with fresh news, and short items
+    "In brief". Four queries whatever the size of the site.
+    """
+    pool = list(
+        live_articles()
+        .defer("body")
+        .annotate(text_length=Length("body_text"))[:FRONT_POOL]
+    )
+    if not pool:
+        return FrontPage()
+    lead = live_articles().filter(featured=True).defer("body").first()
+    if lead is None:
+        # What a front page leads with: a story told in a headline and a
+        # standfirst (or image), not a 200-character sentence.
+        short = [a for a in pool if len(a.headline) <= LEAD_CHARS]
+        told = [a for a in short if a.standfirst or a.lead_image]
+        lead = (told or short or pool)[0]
+    rest = [a for a in pool if a.pk != lead.pk]
+    # Top stories: the newest, articles before briefs and short headlines
+    # before long ones; shown newest first.
+    ranked = sorted(
+        rest,
+        key=lambda a: (a.text_length < BRIEF_CHARS, len(a.headline) > TOP_CHARS),
+    )
+    top = sorted(ranked[:FRONT_TOP], key=rest.index)
+    shown = {lead.pk, *(a.pk for a in top)}
+    sections = latest_by_section(
+        per_section=FRONT_PER_SECTION,
+        exclude=shown,
+        since=pool[0].published_at - timedelta(days=FRESH_DAYS),
+    )
+    shown |= {a.pk for _, items in sections for a in items}
+    briefs = [a for a in rest if a.pk not in shown and a.text_length < BRIEF_CHARS]
+    briefs = briefs[:FRONT_BRIEFS]
+    return FrontPage(lead=lead, top=top, sections=sections, briefs=briefs)

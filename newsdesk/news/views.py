@@ -23,7 +23,6 @@ from newsdesk.news.models import Article, Tag
 from newsdesk.news.search import get_search_backend
 
 MAX_QUERY_CHARS = 500
-HOME_PER_SECTION = 4
 
 
 def _page_number(request) -> int:
@@ -60,19 +59,12 @@ def article_extras(request, article) -> dict:
 @require_safe
 @cache_control(public=True, max_age=60)
 def home(request):
-    lead = selectors.lead_story()
-    shown = {lead.pk} if lead else set()
-    sections = selectors.latest_by_section(per_section=HOME_PER_SECTION, exclude=shown)
-    for _, articles in sections:
-        shown.update(a.pk for a in articles)
+    front = selectors.front_page()
+    shown = front.shown
     blocks = page_blocks(
         request=request, article=None, exclude=shown, keys=("most-read", "recommended")
     )
-    return render(
-        request,
-        "news/home.html",
-        {"lead": lead, "latest_sections": sections, "blocks": blocks},
-    )
+    return render(request, "news/home.html", {"front": front, "blocks": blocks})
 
 
 @require_safe

@@ -314,3 +314,114 @@ def test_a_block_filled_by_its_fallback_says_so(client, story):
     html = client.get(story.get_absolute_url()).content.decode()
     assert re.search(r'id="block-related">More in this section<', html)
     assert re.search(r'id="block-most-read">Latest<', html)
+
+
+def test_a_list_is_never_topped_up_from_another_source(
+    rf, settings, tree, make_article
+):
+    # Two related articles: the block shows those two under "Related", not
+    # three of the newest besides them.
+    from newsdesk.news import blocks
+
+    others = [make_article(tree["finance"], age_hours=i + 1) for i in range(6)]
+    story = make_article(tree["finance"], age_hours=10)
+
+    def two(*, request, article, exclude, limit):
+        return [a for a in others[4:] if a.pk not in exclude][:limit]
+
+    def none(*, request, article, exclude, limit):
+        return []
+
+    two.title = "Related"
+    none.title = "Related"
+    for provider, titles in ((two, ["Related"]), (none, ["More in this section"])):
+        settings.NEWSDESK_RELATED_PROVIDER = f"{__name__}.PROVIDER"
+        globals()["PROVIDER"] = provider
+        [block] = blocks.page_blocks(
+            request=rf.get("/"), article=story, keys=("related",)
+        )
+        assert [block.title] == titles
+        expected = others[4:] if provider is two else others[:5]
+        assert [a.pk for a in block.articles] == [a.pk for a in expected]
+
+
+def test_duplicates_dropped_from_a_list_make_the_provider_ask_again(
+    rf, settings, tree, make_article
+):
+    from newsdesk.news import blocks
+
+    articles = [make_article(tree["world"], age_hours=i + 1) for i in range(8)]
+    story = articles.pop()
+    # The first four are one report (one duplicate group) with the story.
+    groups = {a.pk: 1 for a in [story, *articles[:4]]}
+    globals()["GROUPS"] = lambda ids: {i: groups[i] for i in ids if i in groups}
+    settings.NEWSDESK_DUPLICATE_GROUPS = f"{__name__}.GROUPS"
+    settings.NEWSDESK_MOST_READ_PROVIDER = ""  # the built-in: newest site-wide
+    settings.NEWSDESK_BLOCK_SIZE = 3
+    [block] = blocks.page_blocks(
+        request=rf.get("/"), article=story, keys=("most-read",)
+    )
+    assert [a.pk for a in block.articles] == [a.pk for a in articles[4:7]]
+
+
+def test_day_precision_is_shown_as_a_date_never_as_midnight(client, tree, make_article):
+    day = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    brief = make_article(tree["world"], headline="Day-only brief",
+                         published_precision=Article.Precision.DAY)  # fmt: skip
+    Article.objects.filter(pk=brief.pk).update(
+        published_at=day - timedelta(days=3), original_published_at=day
+    )
+    make_article(tree["world"], headline="Timed story")
+    for url in (brief.get_absolute_url(), "/", "/world/"):
+        html = client.get(url).content.decode()
+        assert "00:00" not in html, url
+        shown = (day - timedelta(days=3)).strftime("%Y-%m-%d")
+        assert f'<time datetime="{shown}">' in html, url
+    html = client.get(brief.get_absolute_url()).content.decode()
+    assert f"Published {(day - timedelta(days=3)):%-d %b %Y}<" in html.replace(
+        "</time>", "<"
+    ).replace(f'<time datetime="{shown}">', "")
+
+
+def test_front_page_has_a_hierarchy_and_shows_each_story_once(
+    client, tree, make_category, make_article
+):
+    old = make_category("Obituaries")
+    make_article(old, headline="A death six years ago", age_hours=6 * 365 * 24)
+    briefs = [
+        make_article(tree["world"], age_hours=i + 1, headline=f"Brief number {i}")
+        for i in range(12)
+    ]
+    told = make_article(tree["finance"], age_hours=3, headline="Told story",
+                        standfirst="With a standfirst.")  # fmt: skip
+    long_read = make_article(
+        tree["finance"], age_hours=5, headline="Long read",
+        body="<p>" + "A long paragraph of reporting. " * 40 + "</p>",
+    )  # fmt: skip
+    html = client.get("/").content.decode()
+    lead = re.search(
+        r'<div class="lead" data-article-id="(\d+)">(.*?)</div>', html, re.S
+    )
+    assert int(lead.group(1)) == told.pk and "With a standfirst." in lead.group(2)
+    top = html[html.index('class="top-stories"') : html.index('class="briefs"')]
+    assert long_read.headline in top  # articles before briefs among top stories
+    assert 'id="in-brief"' in html
+    assert "Obituaries</a></h2>" not in html  # a stale section stays off home
+    links = re.findall(r'href="(/news/\d+/[^"]*)"', html)
+    assert len(links) == len(set(links))
+    assert briefs
+
+
+def test_section_list_numbering_continues_across_pages(
+    client, settings, tree, make_article
+):
+    settings.NEWSDESK_PAGE_SIZE = 8
+    for i in range(20):
+        make_article(tree["world"], age_hours=i + 1)
+    page1 = client.get("/world/").content.decode()
+    page2 = client.get("/world/?page=2").content.decode()
+    assert (
+        page1.count('<article class="card') == 5
+        and '<ol class="list long" start="6">' in page1
+    )
+    assert '<ol class="list long" start="9">' in page2

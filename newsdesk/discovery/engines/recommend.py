@@ -19,8 +19,9 @@ Public API
     counting it as recent popularity.
 - `engine.recommend(history, now, limit=6, current=None, exclude=(), skipped=())`
   returns a list of `Recommendation(article_id, score, reason)`, `reason` being a
-  `Reason(kind, text, article_id)` such as "Because you read ..." or "Trending in
-  Sport".
+  `Reason(kind, text, article_id)` naming the signal that picked it: "Because you
+  read ...", "More from Sport", "Popular in Sport" (readers opened it lately) or
+  "New in Sport" (picked for freshness alone).
   `exclude` takes ids the caller knows to hide (duplicate-group siblings of the
   current article, say); already-read, current, withdrawn articles and siblings
   (same `group`) of read or current ones are excluded by the engine itself.
@@ -90,7 +91,8 @@ class Read:
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    kind: str  # "because_you_read" | "readers_also_read" | "more_from" | "trending"
+    # "because_you_read" | "readers_also_read" | "more_from" | "trending" | "latest"
+    kind: str
     text: str
     article_id: ArticleId | None = None
 
@@ -155,6 +157,7 @@ class RecommendConfig:
 
 # A score term must add at least this much (about +10% odds) to be given as reason.
 REASON_THRESHOLD = 0.1
+POPULAR_VIEWS = 1.0  # decayed views an article needs to be called popular
 _NO_NEIGHBOURS = (np.zeros(0, dtype=np.int64), np.zeros(0))
 
 
@@ -642,7 +645,7 @@ class RecommendationEngine:
                 self._ids[index],
                 float(score),
                 self._reason(
-                    index, int(np.searchsorted(candidates, index)), parts, read
+                    index, int(np.searchsorted(candidates, index)), parts, read, when
                 ),
             )
             for index, score in picks
@@ -683,6 +686,7 @@ class RecommendationEngine:
         position: int,
         parts: dict[str, np.ndarray],
         read: list[int],
+        now: float,
     ) -> Reason:
         category = self._category_names[int(self._category[index])]
 
@@ -699,9 +703,12 @@ class RecommendationEngine:
             return self._because(read[int(np.argmax(similarity))], "because_you_read")
         if counts("category") and category:
             return Reason("more_from", f"More from {category.title()}")
-        if category:
-            return Reason("trending", f"Trending in {category.title()}")
-        return Reason("trending", "Popular now")
+        # "Popular" only for what readers actually opened lately; an article
+        # picked for being new says so.
+        where = f" in {category.title()}" if category else ""
+        if float(self._clicks.get(index, now)) >= POPULAR_VIEWS:
+            return Reason("trending", f"Popular{where}" if where else "Popular now")
+        return Reason("latest", f"New{where}" if where else "New")
 
     def _because(self, source: int, kind: str) -> Reason:
         title = self._titles[source] or str(self._ids[source])

@@ -34,6 +34,8 @@ class Item:
     content_html: str = ""
     author: str = ""
     published: datetime | None = None
+    # The source gave only the day of `published` (and `updated`): 00:00 UTC.
+    date_only: bool = False
     updated: datetime | None = None
     categories: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()

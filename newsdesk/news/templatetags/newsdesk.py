@@ -4,6 +4,7 @@ import json
 from datetime import UTC
 
 from django import template
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -69,6 +70,16 @@ def iso(value) -> str:
     if not value:
         return ""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@register.filter
+def machine_time(value, date_only=False) -> str:
+    """ISO 8601 for metadata: the date alone when only the day is known
+    (schema.org and Open Graph take both), else the full timestamp."""
+    if not value:
+        return ""
+    value = timezone.localtime(value)  # what the `date` filter shows
+    return value.date().isoformat() if date_only else value.isoformat()
 
 
 @register.filter
