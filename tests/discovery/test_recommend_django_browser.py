@@ -79,10 +79,8 @@ def test_personal_list_replaces_the_shared_one_in_place(browser, live_server):
     page = context.new_page()
     page.goto(live_server.url + articles[5].get_absolute_url())
     block = page.locator('[data-block="recommended"]')
-    page.wait_for_function(
-        "document.querySelector('[data-block=recommended] h2').textContent"
-        " === 'Recommended for you'"
-    )
+    # A locator wait, not wait_for_function: the CSP forbids evaluating strings.
+    block.locator("h2", has_text="Recommended for you").wait_for()
     items = block.locator("li")
     assert items.count() >= 1
     assert block.locator(".why").count() == items.count()
