@@ -226,9 +226,13 @@ def fetch(
         except ValueError:
             raise FetchError(f"bad port in {url!r}") from None
         address = resolve(parts.hostname, port, allow_private=config.allow_private)
+        waited = time.monotonic()
         _wait_for_host(parts.hostname, config.host_interval)
+        waited = time.monotonic() - waited
         if deadline is None:
             deadline = time.monotonic() + config.timeout
+        else:
+            deadline += waited  # politeness is not the server's slowness
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise _too_slow(config)

@@ -235,6 +235,16 @@ def test_the_deadline_spans_redirects(feed_server, ingest_settings, world):
     assert result.body == GOOD_RSS
 
 
+def test_politeness_waits_do_not_count_against_the_deadline(feed_server):
+    # The redirect goes back to the same host, so the fetcher waits 1.5 s
+    # (NEWSDESK_INGEST_HOST_INTERVAL) before the second request: its own
+    # politeness, not the server's slowness.
+    feed_server.serve("/moved", b"", status=301, headers={"Location": "/fr.xml"})
+    feed_server.serve("/fr.xml", GOOD_RSS)
+    config = FetchConfig(timeout=1.0, host_interval=1.5, allow_private=True)
+    assert fetch(feed_server.url("/moved"), config=config).status == 200
+
+
 # -- item 8: tolerant end-of-document checks ---------------------------------------
 @pytest.mark.parametrize(
     "trailer",
