@@ -34,15 +34,18 @@ demo: venv
 	$(PY) -m newsdesk collectstatic --noinput --verbosity 0
 	$(PY) -m newsdesk serve --host $(HOST) --port $(PORT) --with-worker
 
-# With NEWSDESK_TEST_POSTGRES_URL set (CI sets it), the storage-sensitive tests
-# run a second time on PostgreSQL: both configurations must pass the same tests.
-POSTGRES_TESTS ?= tests/news
+# With NEWSDESK_TEST_POSTGRES_URL set (CI sets it), the whole suite runs a
+# second time on PostgreSQL, with the cache in Redis when NEWSDESK_TEST_REDIS_URL
+# is set too: every configuration must pass the same tests.
+POSTGRES_TESTS ?= tests
 
 test: venv
 	-@$(MAKE) --no-print-directory tools
 	$(PY) -m pytest $(PYTEST_ARGS)
 	@if [ -n "$$NEWSDESK_TEST_POSTGRES_URL" ]; then \
-		echo "== the same tests on PostgreSQL: $(POSTGRES_TESTS)"; \
+		echo "== the same tests on PostgreSQL (+ Redis cache): $(POSTGRES_TESTS)"; \
+		if [ -n "$$NEWSDESK_TEST_REDIS_URL" ]; then \
+			export NEWSDESK_CACHE_URL="$${NEWSDESK_TEST_REDIS_URL%/*}/1"; fi; \
 		NEWSDESK_TEST_DATABASE_URL="$$NEWSDESK_TEST_POSTGRES_URL" \
 			$(PY) -m pytest $(PYTEST_ARGS) $(POSTGRES_TESTS); \
 	fi

@@ -134,3 +134,28 @@ def cache_from_url(url: str, *, file_default: str) -> dict:
         f"NEWSDESK_CACHE_URL scheme {parts.scheme!r} is not supported: use locmem://, "
         "file:///path/to/dir or redis://host:port/db."
     )
+
+
+LOCKOUT_FIELDS = {"ip_address", "username", "user_agent"}
+
+
+def lockout_parameters(items: list[str]) -> list[str | list[str]]:
+    """django-axes AXES_LOCKOUT_PARAMETERS from `ip_address,username+ip_address`.
+
+    Each item is counted on its own; `a+b` counts failures of that combination.
+    """
+    parameters: list[str | list[str]] = []
+    for item in items:
+        fields = [f.strip() for f in item.split("+")]
+        unknown = [f for f in fields if f not in LOCKOUT_FIELDS]
+        if unknown or not fields:
+            raise ImproperlyConfigured(
+                f"NEWSDESK_LOGIN_LOCKOUT_BY item {item!r} is not valid: use "
+                f"{', '.join(sorted(LOCKOUT_FIELDS))} or a+b combinations of them."
+            )
+        parameters.append(fields[0] if len(fields) == 1 else fields)
+    if not parameters:
+        raise ImproperlyConfigured(
+            "NEWSDESK_LOGIN_LOCKOUT_BY is empty: use ip_address, username or both."
+        )
+    return parameters

@@ -6,6 +6,7 @@ Every setting is documented in docs/settings.md (a test keeps the two in step).
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from newsdesk.conf import (
@@ -16,6 +17,7 @@ from newsdesk.conf import (
     env_int,
     env_list,
     env_str,
+    lockout_parameters,
 )
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -144,6 +146,76 @@ SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("NEWSDESK_SSL_REDIRECT", False)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT
+
+# --- security: headers, TLS proxy, login throttling (docs/security.md) ----------
+# The TLS-terminating proxy in front says the original request was https; only
+# turn this on when that proxy always sets (overwrites) X-Forwarded-Proto.
+if env_bool("NEWSDESK_TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env_int("NEWSDESK_HSTS_SECONDS", 0, maximum=2 * 365 * 86400)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("NEWSDESK_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("NEWSDESK_HSTS_PRELOAD", False)
+
+INSTALLED_APPS += ["csp", "axes"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1,
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+)
+# Last, so it sees the lockout flag the authentication backend sets.
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+
+# One policy, the same bytes for every reader (no nonces: public pages are
+# cached whole by a CDN), so every script and style is a file from this site.
+_CSP_SELF = "'self'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_CSP_SELF],
+        "script-src": [_CSP_SELF],
+        "style-src": [_CSP_SELF],
+        # Feeds may carry images hosted elsewhere; allow them only when asked to.
+        "img-src": [_CSP_SELF, *env_list("NEWSDESK_CSP_IMG_SRC", [])],
+        "object-src": ["'none'"],
+        "base-uri": [_CSP_SELF],
+        "frame-ancestors": ["'none'"],
+        "form-action": [_CSP_SELF],
+    }
+}
+NEWSDESK_CSP_REPORT_URI = env_str("NEWSDESK_CSP_REPORT_URI", "")
+if NEWSDESK_CSP_REPORT_URI:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [NEWSDESK_CSP_REPORT_URI]
+# Powerful browser features no page of a news site needs, denied to every frame.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer", "autoplay", "browsing-topics", "camera", "display-capture",
+        "encrypted-media", "geolocation", "gyroscope", "hid", "idle-detection",
+        "magnetometer", "microphone", "midi", "payment", "publickey-credentials-get",
+        "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
+    )
+}  # fmt: skip
+
+# Admin login throttling (django-axes): after NEWSDESK_LOGIN_FAILURE_LIMIT failed
+# logins from one address (or for one user name) further attempts are refused,
+# even with the right password, until the cool-off has passed.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("NEWSDESK_LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=1000)
+AXES_COOLOFF_TIME = timedelta(
+    minutes=env_int("NEWSDESK_LOGIN_COOLOFF_MINUTES", 15, minimum=1, maximum=7 * 1440)
+)
+AXES_LOCKOUT_PARAMETERS = lockout_parameters(
+    env_list("NEWSDESK_LOGIN_LOCKOUT_BY", ["ip_address", "username"])
+)
+AXES_RESET_ON_SUCCESS = True
+# The same client address as the view counters (NEWSDESK_PROXY_HOPS).
+AXES_CLIENT_IP_CALLABLE = "newsdesk.engagement.readers.client_ip"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 
 TASKS = {
     "default": {

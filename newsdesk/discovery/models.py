@@ -46,3 +46,14 @@ class Cluster(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article_id}: story {self.story_id}, group {self.duplicate_group}"
+
+
+class IndexIdentity(models.Model):
+    """This database's identity (one row): the related index on disk is named by
+    it, so an index written for another database (a test run's, a restored or
+    recreated one, where ids are reused with other times) is never loaded."""
+
+    token = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return self.token

@@ -8,6 +8,9 @@ share one index, and the index survives restarts.
 
 Writes are serialized across processes by an exclusive lock on a file next to
 the index; each writer reloads the saved state when another process changed it.
+The file is named by the database's identity (an `IndexIdentity` row made on
+first use), so an index written for another database is never loaded: a writer
+that finds no readable index for its database builds one from the live articles.
 Publishing or editing an article indexes it right after its transaction
 commits (`on_article_changed`); bulk writers announce a whole batch at once
 (news.actions.collect_changes), which the background worker indexes
@@ -22,6 +25,7 @@ import fcntl
 import logging
 import os
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -31,7 +35,7 @@ from django.utils.module_loading import import_string
 
 from newsdesk.discovery.engines.related import Article as EngineArticle
 from newsdesk.discovery.engines.related import RelatedEngine
-from newsdesk.discovery.models import Cluster, RelatedLink
+from newsdesk.discovery.models import Cluster, IndexIdentity, RelatedLink
 from newsdesk.news.models import Article
 
 log = logging.getLogger(__name__)
@@ -78,33 +82,76 @@ class _Slot:
         self.engine = engine
 
 
+def database_identity() -> str:
+    """This database's identity, made on first use (see IndexIdentity)."""
+    row = IndexIdentity.objects.order_by("pk").first()
+    if row is None:
+        row, _ = IndexIdentity.objects.get_or_create(
+            pk=1, defaults={"token": uuid.uuid4().hex}
+        )
+    return row.token
+
+
+def index_file() -> Path:
+    """The index file of this database (`related-<identity>.bin`)."""
+    return index_dir() / f"related-{database_identity()}.bin"
+
+
 @contextlib.contextmanager
-def _writer() -> Iterator[_Slot]:
-    """The engine, locked against every other writer, saved on clean exit."""
-    folder = index_dir()
-    data_file = folder / "related.bin"
-    with open(folder / "related.lock", "a+b") as lock, _lock:
+def _writer(*, load: bool = True) -> Iterator[_Slot]:
+    """The engine, locked against every other writer, saved on clean exit.
+
+    With `load=False` (a full rebuild) the caller puts the engine in the slot.
+    """
+    data_file = index_file()
+    with open(data_file.with_suffix(".lock"), "a+b") as lock, _lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            slot = _Slot(_load(data_file))
+            slot = _Slot(_load(data_file) if load else engine_factory())
             yield slot
             tmp = data_file.with_suffix(".tmp")
             tmp.write_bytes(slot.engine.to_bytes())
             os.replace(tmp, data_file)  # readers never see half a file
-            _cache.update(engine=slot.engine, mtime=data_file.stat().st_mtime_ns)
+            _cache.update(
+                engine=slot.engine, path=data_file, mtime=data_file.stat().st_mtime_ns
+            )
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _load(data_file: Path) -> RelatedEngine:
+    """This database's engine: the cached one if the file is unchanged, else the
+    file's; built from the live articles when there is no readable file."""
     mtime = data_file.stat().st_mtime_ns if data_file.exists() else None
-    if _cache.get("engine") is not None and _cache.get("mtime") == mtime:
-        return _cache["engine"]  # type: ignore[return-value]
-    if mtime is None:
-        engine = engine_factory()
-    else:
-        engine = RelatedEngine.from_bytes(data_file.read_bytes())
-    _cache.update(engine=engine, mtime=mtime)
+    cached = _cache.get("engine")
+    same = _cache.get("path") == data_file and _cache.get("mtime") == mtime
+    if cached is not None and same:
+        return cached  # type: ignore[return-value]
+    engine = None
+    if mtime is not None:
+        try:
+            engine = RelatedEngine.from_bytes(data_file.read_bytes())
+        except ValueError:
+            log.warning("related index %s is unreadable; rebuilding it", data_file)
+    if engine is None:
+        engine = _build_engine()
+    _cache.update(engine=engine, path=data_file, mtime=mtime)
+    return engine
+
+
+def _live_articles():
+    return (
+        Article.objects.live()
+        .select_related("category")
+        .prefetch_related("tags")
+        .order_by("published_at", "pk")
+    )
+
+
+def _build_engine() -> RelatedEngine:
+    """A new engine holding every live article of this database."""
+    engine = engine_factory()
+    engine.build(to_engine(a) for a in _live_articles().iterator(chunk_size=1000))
     return engine
 
 
@@ -182,16 +229,9 @@ def index_articles(ids: Iterable[int]) -> int:
 
 def rebuild(*, progress=None) -> int:
     """Rebuild the whole index from the live articles (operators' command)."""
-    articles = (
-        Article.objects.live()
-        .select_related("category")
-        .prefetch_related("tags")
-        .order_by("published_at", "pk")
-    )
-    engine = engine_factory()
-    engine.build(to_engine(a) for a in articles.iterator(chunk_size=1000))
+    engine = _build_engine()
     ids = list(engine.ids())
-    with _writer() as slot:
+    with _writer(load=False) as slot:
         slot.engine = engine
         RelatedLink.objects.all().delete()
         Cluster.objects.all().delete()

@@ -136,13 +136,10 @@ def do_run_feed(feed: Feed, *, config: FetchConfig | None = None) -> FeedRun:
             url=result.url,
             content_type=result.content_type,
         )
-    except (FetchError, parsers.FeedError, ValueError) as exc:
-        stage = (
-            IngestError.Stage.FETCH
-            if isinstance(exc, FetchError)
-            else IngestError.Stage.PARSE
-        )
-        return _failed(feed, now=now, stage=stage, message=str(exc))
+    except FetchError as exc:
+        return _failed(feed, now=now, stage=IngestError.Stage.FETCH, message=str(exc))
+    except (parsers.FeedError, ValueError) as exc:
+        return _failed(feed, now=now, stage=IngestError.Stage.PARSE, message=str(exc))
     counts = process_items(target, parsed.items, errors=parsed.errors)
     # Validators are kept only once the items are stored: a crash above makes the
     # next poll fetch the whole feed again instead of a 304.
@@ -193,7 +190,22 @@ def do_run_feeds(
     else:
         feeds = Feed.objects.filter(enabled=True).select_related("source", "category")
     config = fetch_config()
-    return [do_run_feed(feed, config=config) for feed in feeds]
+    runs = []
+    for feed in feeds:
+        try:
+            runs.append(do_run_feed(feed, config=config))
+        except Exception as exc:  # noqa: BLE001 (one feed must never stop the others)
+            log.exception("feed %s failed unexpectedly", feed.url)
+            message = f"{type(exc).__name__}: {exc}"
+            runs.append(
+                _failed(
+                    feed,
+                    now=timezone.now(),
+                    stage=IngestError.Stage.RUN,
+                    message=message,
+                )
+            )
+    return runs
 
 
 def read_file(path: Path) -> bytes:

@@ -7,7 +7,10 @@ module is installed, and ingest works without it (GUID and URL dedupe still run)
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
+import unicodedata
 from datetime import timedelta
 from typing import Protocol
 
@@ -30,6 +33,16 @@ class DuplicateIndex(Protocol):
     def add(self, slot: int, text: str) -> set[int]: ...
 
     def remove(self, slot: int) -> None: ...
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def content_digest(headline: str, body_text: str) -> str:
+    """SHA-256 of headline and body text, normalized (NFKC, case and whitespace
+    folded) so that a re-sent copy matches whatever spacing the wire used."""
+    text = unicodedata.normalize("NFKC", f"{headline}\n{body_text}").casefold()
+    return hashlib.sha256(_SPACE.sub(" ", text).strip().encode()).hexdigest()
 
 
 def get_duplicate_index() -> DuplicateIndex | None:

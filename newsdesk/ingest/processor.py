@@ -16,8 +16,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from newsdesk.ingest import rules as rules_mod
-from newsdesk.ingest.duplicates import NearDuplicates, get_duplicate_index
-from newsdesk.ingest.models import Feed, IngestError, Tombstone
+from newsdesk.ingest.duplicates import (
+    NearDuplicates,
+    content_digest,
+    get_duplicate_index,
+)
+from newsdesk.ingest.models import ContentFingerprint, Feed, IngestError, Tombstone
 from newsdesk.ingest.parsers import Item, ItemError, ItemStatus
 from newsdesk.ingest.parsers.base import plain_text
 from newsdesk.news import actions
@@ -38,6 +42,8 @@ class Target:
     publish: bool = False
     noindex: bool = True
     feed: Feed | None = None
+    # Skip copies of other articles: exact ones (same normalized headline and
+    # body) always, near ones when a near-duplicate index is configured.
     near_duplicates: bool = True
 
     @classmethod
@@ -72,6 +78,7 @@ class Draft:
     fields: dict
     tags: tuple[str, ...]
     text: str
+    digest: str  # of the normalized headline and body text (exact duplicates)
 
 
 class Skip(Exception):  # noqa: N818 (a control-flow signal, not an error)
@@ -93,14 +100,18 @@ def normalize(
     item: Item, *, target: Target, categories: dict[str, Category], now: datetime
 ) -> Draft:
     body, standfirst = sanitize(item)
-    text = f"{item.title}\n{html_to_text(body)}"
+    body_text = html_to_text(body)
+    text = f"{item.title}\n{body_text}"
+    # Parsers hand over plain text already; a second pass only catches markup
+    # from other producers, and must not empty a title of text like "<b>".
+    headline = (plain_text(item.title) or " ".join(item.title.split()))[:300]
     path = rules_mod.match_path(target.rules, categories=item.categories, text=text)
     category = categories.get(path, target.category) if path else target.category
     published = item.published
     if published is not None and published > now:
         published = None  # a clock ahead of ours must not schedule wire copy
     fields = {
-        "headline": plain_text(item.title)[:300],
+        "headline": headline,
         "standfirst": standfirst,
         "body": body,
         "byline": item.author[:200],
@@ -112,7 +123,12 @@ def normalize(
         "status": Article.Status.PUBLISHED if target.publish else Article.Status.DRAFT,
         "published_at": (published or now) if target.publish else None,
     }
-    return Draft(fields=fields, tags=item.tags, text=text)
+    return Draft(
+        fields=fields,
+        tags=item.tags,
+        text=text,
+        digest=content_digest(headline, body_text),
+    )
 
 
 # Editors own these once an article exists; a new version from the wire changes
@@ -210,6 +226,16 @@ class Run:
         # URL, e.g. a live page); across sources a shared URL is the same story.
         if item.url and item.url in self.foreign_urls:
             raise Skip("another source already carries this URL")
+        if self.target.near_duplicates:
+            # Exact copies first: the near-duplicate check ignores short texts.
+            same = (
+                ContentFingerprint.objects.filter(digest=draft.digest)
+                .exclude(article__status=Article.Status.WITHDRAWN)
+                .values_list("article_id", flat=True)
+                .first()
+            )
+            if same is not None:
+                raise Skip(f"same headline and body as article {same}")
         if self.near is not None:
             other = self.near.duplicate_of(draft.text)
             if other is not None:
@@ -237,11 +263,19 @@ class Run:
             is_new=external_id not in self.known,
         )
         if result.created:
+            ContentFingerprint.objects.create(
+                article=result.article, digest=draft.digest
+            )
             self.known[external_id] = result.article
             if self.near is not None:
                 self.near.remember(result.article.pk, draft.text)
             return "created"
-        return "updated" if result.changed else "unchanged"
+        if not result.changed:
+            return "unchanged"
+        ContentFingerprint.objects.update_or_create(
+            article=result.article, defaults={"digest": draft.digest}
+        )
+        return "updated"
 
     def withdraw(self, item: Item) -> str:
         source = self.target.source

@@ -6,12 +6,10 @@ would make shorter, and the OpenAPI document is written out in openapi.py.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
@@ -23,7 +21,7 @@ from django.views.decorators.http import require_safe
 from newsdesk.news import selectors
 from newsdesk.news.models import Article, Category
 from newsdesk.news.ninjs import NinjsArticle, to_ninjs
-from newsdesk.news.openapi import openapi_document
+from newsdesk.news.openapi import CURSOR_PATTERN, openapi_document
 
 MAX_LIMIT = 100
 MAX_ID = 2**63 - 1
@@ -31,11 +29,6 @@ MAX_ID = 2**63 - 1
 
 class BadRequest(ValueError):
     status = 400
-
-
-class NoSuchPage(BadRequest):
-    # As on the site's pages: a page that does not exist is a 404.
-    status = 404
 
 
 def ninjs_article(article: Article, *, site: str) -> NinjsArticle:
@@ -94,23 +87,23 @@ def _error(request, status: int, message: str):
     return _json(request, {"error": message}, status=status)
 
 
+# Cursors are "<microseconds since 0001-01-01 UTC>_<id>" of the last item of a
+# page: every string of CURSOR_PATTERN (published in the OpenAPI document) is
+# one, and anything else is a bad parameter (400), as docs/syndication.md says.
+_YEAR_ONE = datetime(1, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
 def encode_cursor(article: Article) -> str:
-    raw = f"{article.published_at.isoformat()}|{article.pk}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return f"{(article.published_at - _YEAR_ONE) // _MICROSECOND}_{article.pk}"
 
 
 def decode_cursor(value: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-        when, pk = raw.split("|")
-        parsed = datetime.fromisoformat(when)
-        if parsed.tzinfo is None:
-            raise ValueError
-        return parsed, int(pk)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise NoSuchPage(
-            "no such page: the cursor is not one this API issued"
-        ) from None
+    """The (published_at, pk) an `encode_cursor` cursor holds, or BadRequest."""
+    if not re.fullmatch(CURSOR_PATTERN, value):
+        raise BadRequest("cursor is not one this API issued")
+    micro, pk = value.split("_")
+    return _YEAR_ONE + int(micro) * _MICROSECOND, int(pk)
 
 
 _RFC3339 = re.compile(

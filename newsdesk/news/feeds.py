@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 from functools import lru_cache
 
@@ -18,8 +19,83 @@ from newsdesk.news import selectors
 from newsdesk.news.models import Article, Category, Tag
 
 
-class _Rss(Rss201rev2Feed):
+class _PlainTextAsHtml:
+    """Writes the site's plain-text fields (headlines, standfirsts, names) so that
+    no feed reader decodes them into markup.
+
+    Readers render an RSS title and description, and an Atom text construct of
+    type "html", as HTML: plain text written as-is is decoded back into markup (a
+    headline `<img src=x onerror=...>` ran in readers). Those fields are escaped
+    as HTML exactly once, under the XML escaping, so that a reader shows the
+    text. Names and categories are text by the specs but some readers render
+    them as HTML anyway: there only "<", the one character that can start
+    markup, is escaped, so that correct readers still show "A & B" as is.
+    """
+
+    FEED_HTML = ("title", "description", "subtitle")
+    ITEM_HTML = ("title", "description")
+    ITEM_TEXT = ("author_name", "categories")
+
+    def __init__(self, *args, **kwargs):
+        kwargs = _escaped(kwargs, self.FEED_HTML, _html)
+        super().__init__(*args, **_escaped(kwargs, ("categories",), _lt))
+
+    def add_item(self, *args, **kwargs):
+        kwargs = _escaped(kwargs, self.ITEM_HTML, _html)
+        super().add_item(*args, **_escaped(kwargs, self.ITEM_TEXT, _lt))
+
+
+def _html(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _lt(text: str) -> str:
+    return text.replace("<", "&lt;")
+
+
+def _escaped(kwargs: dict, names: tuple[str, ...], escape) -> dict:
+    out = dict(kwargs)
+    for name in names:
+        value = out.get(name)
+        if isinstance(value, list | tuple):
+            out[name] = [escape(str(v)) for v in value]
+        elif value is not None:
+            out[name] = escape(str(value))
+    return out
+
+
+class _Rss(_PlainTextAsHtml, Rss201rev2Feed):
     content_type = "application/rss+xml; charset=utf-8"
+    # RSS has no content types: readers guess, and most render an author as HTML.
+    ITEM_HTML = ("title", "description", "author_name")
+    ITEM_TEXT = ("categories",)
+
+
+class _HtmlTyped:
+    """An XML handler that marks the named elements type="html"."""
+
+    def __init__(self, handler, names: set[str]) -> None:
+        self._handler = handler
+        self._names = names
+
+    def addQuickElement(self, name, contents=None, attrs=None):  # noqa: N802 (Django's name)
+        if name in self._names:
+            attrs = {**(attrs or {}), "type": "html"}
+        self._handler.addQuickElement(name, contents, attrs)
+
+    def __getattr__(self, name):
+        return getattr(self._handler, name)
+
+
+class _Atom(_PlainTextAsHtml, Atom1Feed):
+    # Atom says what its text is: titles and subtitle are declared html like the
+    # summary (Django's default), so every reader decodes them the same way.
+    # Author names are Atom person constructs, text only, and stay as they are.
+    def add_root_elements(self, handler):
+        super().add_root_elements(_HtmlTyped(handler, {"title", "subtitle"}))
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(_HtmlTyped(handler, {"title"}), item)
 
 
 class LatestFeed(Feed):
@@ -92,7 +168,7 @@ class LatestFeed(Feed):
 
 
 class LatestAtomFeed(LatestFeed):
-    feed_type = Atom1Feed
+    feed_type = _Atom
     kind = "atom"
 
 
@@ -117,7 +193,7 @@ class CategoryFeed(LatestFeed):
 
 
 class CategoryAtomFeed(CategoryFeed):
-    feed_type = Atom1Feed
+    feed_type = _Atom
     kind = "atom"
 
 
@@ -142,7 +218,7 @@ class TagFeed(LatestFeed):
 
 
 class TagAtomFeed(TagFeed):
-    feed_type = Atom1Feed
+    feed_type = _Atom
     kind = "atom"
 
 

@@ -6,6 +6,9 @@ a generator could read.
 
 from __future__ import annotations
 
+# What api.encode_cursor writes (microseconds since year 1, "_", an item id):
+# every string that matches is a cursor, anything else is a 400.
+CURSOR_PATTERN = r"^[0-9]{1,17}_[1-9][0-9]{0,17}$"
 ERROR = {"$ref": "#/components/responses/Error"}
 NOT_MODIFIED = {
     "description": "Not modified since the ETag given in If-None-Match.",
@@ -45,8 +48,8 @@ LIST_PARAMETERS = [
     {
         "name": "cursor",
         "in": "query",
-        "description": "Opaque cursor from a previous page's `next` (404 if unknown).",
-        "schema": {"type": "string"},
+        "description": "Opaque cursor from a previous page's `next`.",
+        "schema": {"type": "string", "pattern": CURSOR_PATTERN},
     },
     {
         "name": "limit",

@@ -173,6 +173,7 @@ def test_bulk_changes_are_indexed_once(
     assert calls == [sorted(a.pk for a in made)]
 
 
+@pytest.mark.django_db(transaction=True)  # the worker closes its connections
 def test_big_batches_are_indexed_by_the_background_worker(
     settings, tree, django_capture_on_commit_callbacks
 ):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 
 from newsdesk.engagement import selectors
 from newsdesk.engagement.readers import COOKIE_NAME
@@ -28,7 +30,15 @@ def call(path, *, method="POST", cookie="", host="127.0.0.1", ua=CHROME):
     def start_response(status, headers):
         seen["status"], seen["headers"] = status, headers
 
-    body = b"".join(application(environ, start_response))
+    # As Django's test client does: the test's transaction must outlive the
+    # request, so the handler may not close the connection at its end.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        body = b"".join(application(environ, start_response))
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     return seen["status"], seen["headers"], body
 
 

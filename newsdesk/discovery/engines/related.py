@@ -56,7 +56,11 @@ corpus):
 Stories: an article's story parent is its most similar earlier article (by the
 same score) if that score reaches `story_threshold`; its story is the root of the
 parent chain, named by that root's id. Parents are fixed when an article is
-added (or, after a bulk build, when first asked), so stories are stable.
+added (or, after a bulk build, when first asked), so stories are stable. A link
+holds only while its parent is the same version of the same article and still
+strictly earlier in (publication time, slot) order; a link broken by an edit or
+a delete is chosen again among earlier articles. So every walk goes back in time
+and ends: parents cannot form a cycle.
 
 IDF weights are those of the collection when an article is added; `build` (a full
 rebuild) recomputes them all. Near-duplicates are `duplicates.DuplicateIndex`
@@ -80,7 +84,7 @@ import numpy as np
 from .duplicates import DuplicateConfig, DuplicateIndex
 from .text import KIND_WEIGHTS, weighted_features
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 DAY = 86400.0
 
 
@@ -256,7 +260,13 @@ class RelatedEngine:
         # None until the feature is in some kept vector.
         self._pd: list[array | None] = []
         self._pw: list[array | None] = []
+        # Story parents. Every insertion of an article gets a new serial; a parent
+        # link records the parent's serial, so it dies with that version of the
+        # parent (an edit, a delete, a slot reused by another article).
+        self._serial = _Grow(np.int64, -1)
+        self._next_serial = 0
         self._story_parent = _Grow(np.int64, -1)  # -1 unknown, -2 root
+        self._story_parent_serial = _Grow(np.int64, -1)
         self._dups = DuplicateIndex(self.config.duplicates)
         self._scratch = np.zeros(0, dtype=np.float32)
         self._span: tuple[float, float] | None = None  # (first, last) publication
@@ -323,6 +333,8 @@ class RelatedEngine:
         self._slot[article.id] = slot
         self._alive.set(slot, True)
         self._cat[slot] = article.category or ""
+        self._serial.set(slot, self._next_serial)
+        self._next_serial += 1
         self._story_parent.set(slot, -1)
         return slot
 
@@ -647,29 +659,55 @@ class RelatedEngine:
         """Whether two indexed articles are in one duplicate group."""
         return self._get_slot(b) in self._dups.group(self._get_slot(a))
 
+    def _earlier(self, a: int, b: int) -> bool:
+        """Whether slot `a` precedes slot `b` in (publication time, slot) order:
+        the strict total order every story parent link must follow."""
+        ts = self._ts.a
+        return bool((ts[a], a) < (ts[b], b))
+
     def _assign_story(self, slot: int) -> None:
         cands, score, _cos = self._scored(slot)
-        ts = self._ts.a
-        key = (ts[slot], slot)
         parent = -2
         for cand, s in zip(cands.tolist(), score.tolist(), strict=True):
             if s < self.config.story_threshold:
                 break
-            if (ts[cand], cand) < key:
+            if self._earlier(cand, slot):
                 parent = cand
                 break
         self._story_parent.set(slot, parent)
+        serial = self._serial.a[parent] if parent >= 0 else -1
+        self._story_parent_serial.set(slot, serial)
+
+    def _parent(self, slot: int) -> int:
+        """The slot's story parent, or -1 if it starts its story.
+
+        A link counts only while its parent is the same live version of the same
+        article (its serial) and still earlier than the child; otherwise (a time
+        edit, a delete, a reused slot) the parent is chosen again, among earlier
+        articles. Every link followed thus goes strictly back in (time, slot)
+        order, so no walk can meet a cycle.
+        """
+        parent = int(self._story_parent.a[slot])
+        if parent >= 0 and not (
+            self._alive.a[parent]
+            and self._serial.a[parent] == self._story_parent_serial.a[slot]
+            and self._earlier(parent, slot)
+        ):
+            parent = -1
+        if parent == -1:
+            self._assign_story(slot)
+            parent = int(self._story_parent.a[slot])
+        return parent if parent >= 0 else -1
 
     def _story_root(self, slot: int) -> int:
-        while True:
-            parent = int(self._story_parent.a[slot])
-            if parent == -1:
-                self._assign_story(slot)
-                parent = int(self._story_parent.a[slot])
-            if parent == -2 or not self._alive.a[parent]:
-                break
+        # Each step goes strictly back in (time, slot) order (see `_parent`), so a
+        # walk ends within len(self._ids) steps; the bound only makes that explicit.
+        for _ in range(len(self._ids) + 1):
+            parent = self._parent(slot)
+            if parent < 0:
+                return slot
             slot = parent
-        return slot
+        raise AssertionError("story parent walk exceeded the number of articles")
 
     def story_of(self, article_id: Hashable) -> Hashable:
         """The id of the first article of this article's story (itself if it
@@ -697,6 +735,7 @@ class RelatedEngine:
             "cat": self._cat,
             "free": self._free,
             "n_docs": self._n_docs,
+            "next_serial": self._next_serial,
         }
         vocab = sorted(self._vocab, key=self._vocab.__getitem__)
         arrays: dict[str, Any] = {
@@ -706,6 +745,8 @@ class RelatedEngine:
             "ts": self._ts.a[:n],
             "alive": self._alive.a[:n],
             "story_parent": self._story_parent.a[:n],
+            "story_parent_serial": self._story_parent_serial.a[:n],
+            "serial": self._serial.a[:n],
             "vec_len": lens,
             "vec_terms": terms,
             "vec_weights": weights,
@@ -728,6 +769,13 @@ class RelatedEngine:
             raise ValueError(
                 f"index format {meta.get('version')} is not {FORMAT_VERSION}"
             )
+        n = len(meta["ids"])
+        per_slot = ("ts", "alive", "story_parent", "story_parent_serial", "serial")
+        if any(name not in arrays or len(arrays[name]) != n for name in per_slot):
+            raise ValueError("not a related-engine index: per-article arrays differ")
+        parents = arrays["story_parent"]
+        if len(parents) and (parents.min() < -2 or parents.max() >= n):
+            raise ValueError("not a related-engine index: story parent out of range")
         self = cls(RelatedConfig.from_json(meta["config"]))
         self._ids = [_jsonable_id(i) for i in meta["ids"]]
         self._cat = meta["cat"]
@@ -740,6 +788,9 @@ class RelatedEngine:
         self._ts.a = arrays["ts"].astype(np.float64)
         self._alive.a = arrays["alive"].astype(bool)
         self._story_parent.a = arrays["story_parent"].astype(np.int64)
+        self._story_parent_serial.a = arrays["story_parent_serial"].astype(np.int64)
+        self._serial.a = arrays["serial"].astype(np.int64)
+        self._next_serial = int(meta["next_serial"])
         lens = arrays["vec_len"].astype(np.int64)
         vec = self._vec
         vec.t = np.array(arrays["vec_terms"], dtype=np.int32)

@@ -32,7 +32,7 @@ def detect(body: bytes, *, content_type: str = "") -> str:
     if "json" in content_type:
         try:
             data = json.loads(body.split(b"\n", 1)[0])
-        except ValueError:
+        except (ValueError, RecursionError):
             return "ninjs"
         return "jsonfeed" if "jsonfeed.org" in str(data)[:500] else "ninjs"
     return "rss"
@@ -41,13 +41,25 @@ def detect(body: bytes, *, content_type: str = "") -> str:
 def parse(
     body: bytes, *, format: str = "auto", url: str = "", content_type: str = ""
 ) -> ParsedFeed:
-    """Parse `body` in `format` ("auto" detects it); raises FeedError when unusable."""
+    """Parse `body` in `format` ("auto" detects it).
+
+    FeedError is the only exception: whatever goes wrong inside a parser (a bug,
+    a stack exhausted by hostile nesting, a library's own error) is reported as
+    an unusable document, so that one feed can never stop a run.
+    """
     kind = detect(body, content_type=content_type) if format == "auto" else format
     try:
         parser = PARSERS[kind]
     except KeyError:
         raise FeedError(f"unknown feed format {kind!r}") from None
-    return parser(body, url=url, content_type=content_type)
+    try:
+        return parser(body, url=url, content_type=content_type)
+    except FeedError:
+        raise
+    except RecursionError:
+        raise FeedError(f"unusable {kind} document: nested too deeply") from None
+    except Exception as exc:  # noqa: BLE001 (the contract above)
+        raise FeedError(f"unusable {kind} document: {type(exc).__name__}") from exc
 
 
 __all__ = [

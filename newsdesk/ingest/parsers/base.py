@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from urllib.parse import urljoin, urlsplit
 
 
 class ItemStatus(StrEnum):
@@ -76,6 +77,19 @@ def plain_text(value: str) -> str:
     # A second pass for feeds that escape their markup twice (&lt;b&gt;).
     text = html.unescape(_TAG.sub("", text))
     return _SPACE.sub(" ", text).strip()
+
+
+def web_url(base: str, value: object) -> str:
+    """`value` made absolute against `base` when that gives an http(s) URL, else
+    "" (an RSS guid taken for a permalink may be a urn:, a wire id, anything)."""
+    if not isinstance(value, str) or not value.strip():
+        return ""
+    try:
+        url = urljoin(base, value.strip())
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    return url if parts.scheme in {"http", "https"} and parts.hostname else ""
 
 
 def parse_datetime(value: object) -> datetime | None:

@@ -3,17 +3,45 @@
 from __future__ import annotations
 
 import calendar
+import codecs
 import re
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 import feedparser
 
-from .base import FeedError, Item, ItemError, ParsedFeed, plain_text, unique
+from .base import (
+    FeedError,
+    Item,
+    ItemError,
+    ParsedFeed,
+    plain_text,
+    unique,
+    web_url,
+)
 
 # A document cut off in transit ends before its root element closes; feedparser's
 # loose mode would still return the items it saw, the last one half-written.
-_ROOT_CLOSE = re.compile(rb"</(?:[\w-]+:)?(rss|feed|RDF)\s*>\s*$")
+_ROOT_CLOSE = re.compile(rb"</(?:[\w-]+:)?(rss|feed|RDF)\s*>$")
+_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE)
+
+
+# What XML allows after the root element, written backwards: whitespace,
+# comments (caching plugins append one) and processing instructions.
+_TRAILER_REVERSED = re.compile(rb"(?:\s+|>--.*?--!<|>\?.*?\?<)*", re.S)
+
+
+def _document_end(body: bytes) -> bytes:
+    """The last 200 bytes of `body` before its trailing whitespace, comments and
+    processing instructions (matched on the reversed bytes: one linear pass)."""
+    if body.startswith(_BOMS):
+        # UTF-16/32 feeds: compare on UTF-8 (markup is ASCII either way).
+        encoding = "utf-32" if body.startswith(codecs.BOM_UTF32_LE) else "utf-16"
+        body = body.decode(encoding, errors="replace").encode()
+    reversed_body = body[::-1]
+    match = _TRAILER_REVERSED.match(reversed_body)
+    skip = match.end() if match else 0
+    return reversed_body[skip : skip + 200][::-1]
 
 
 def _when(entry, key: str) -> datetime | None:
@@ -49,7 +77,7 @@ def _image(entry) -> str:
 
 def parse(body: bytes, *, url: str = "", content_type: str = "") -> ParsedFeed:
     """Parse an RSS or Atom document; items without title or id are item errors."""
-    if not _ROOT_CLOSE.search(body[-200:]):
+    if not _ROOT_CLOSE.search(_document_end(body)):
         raise FeedError("truncated document: the root element is never closed")
     # No content-location: feedparser would resolve permalink GUIDs against it,
     # and an id must not change when the feed moves. xml:base still applies;
@@ -71,8 +99,8 @@ def parse(body: bytes, *, url: str = "", content_type: str = "") -> ParsedFeed:
         link=feed_link,
     )
     for position, entry in enumerate(data.entries):
-        link = urljoin(feed_link, entry["link"]) if entry.get("link") else ""
-        guid = (entry.get("id") or link or "").strip()
+        link = web_url(feed_link, entry.get("link"))
+        guid = str(entry.get("id") or link or entry.get("link") or "").strip()
         title = plain_text(entry.get("title", ""))
         summary = entry.get("summary") or ""
         if not title:

@@ -7,7 +7,8 @@ parser adds anything over the standard library.
 from __future__ import annotations
 
 import json
-from urllib.parse import urljoin
+from dataclasses import replace
+from html import escape
 
 from .base import (
     FeedError,
@@ -17,6 +18,7 @@ from .base import (
     parse_datetime,
     plain_text,
     unique,
+    web_url,
 )
 
 
@@ -27,6 +29,13 @@ def load_json(body: bytes) -> object:
         raise FeedError(f"not UTF-8 JSON: {exc.reason}") from None
     except json.JSONDecodeError as exc:
         raise FeedError(f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    except RecursionError:
+        raise FeedError(TOO_DEEP) from None
+
+
+# json's decoder recurses once per level of nesting; a few hundred kilobytes
+# of "[" exhaust the stack. No news document nests anywhere near that deep.
+TOO_DEEP = "not a usable JSON document: nested too deeply"
 
 
 def _authors(obj: dict) -> str:
@@ -52,47 +61,58 @@ def parse(body: bytes, *, url: str = "", content_type: str = "") -> ParsedFeed:
     )
     feed_author = _authors(data)
     for position, raw in enumerate(items):
-        if not isinstance(raw, dict):
-            parsed.errors.append(ItemError(position, "", "item is not an object"))
+        try:
+            item = _item(raw, home=home, url=url, language=data.get("language"))
+        except RecursionError:
+            parsed.errors.append(ItemError(position, "", "nested too deeply"))
             continue
-        guid = str(raw.get("id") or "").strip()
-        if not guid:
-            parsed.errors.append(ItemError(position, "", "item has no id"))
-            continue
-        link = urljoin(home or url, str(raw.get("url") or "")) if raw.get("url") else ""
-        content = raw.get("content_html") or ""
-        if not content and raw.get("content_text"):
-            from html import escape
-
-            content = "".join(
-                f"<p>{escape(p.strip())}</p>"
-                for p in str(raw["content_text"]).split("\n\n")
-                if p.strip()
+        except (ValueError, TypeError) as exc:
+            guid = raw.get("id") if isinstance(raw, dict) else ""
+            message = str(exc) or type(exc).__name__
+            parsed.errors.append(
+                ItemError(position, guid if isinstance(guid, str) else "", message)
             )
-        summary = str(raw.get("summary") or "")
-        title = plain_text(str(raw.get("title") or "")) or plain_text(summary)[:120]
-        if not title:
-            parsed.errors.append(ItemError(position, guid, "item has no title"))
             continue
-        if not content and not summary:
-            parsed.errors.append(ItemError(position, guid, "item has no content"))
-            continue
-        tags = raw.get("tags") if isinstance(raw.get("tags"), list) else []
-        parsed.items.append(
-            Item(
-                guid=guid[:500],
-                title=title,
-                url=link,
-                summary_html=summary,
-                content_html=str(content),
-                author=_authors(raw) or feed_author,
-                published=parse_datetime(raw.get("date_published")),
-                updated=parse_datetime(raw.get("date_modified")),
-                categories=unique(tags),
-                tags=unique(tags),
-                image_url=str(raw.get("image") or raw.get("banner_image") or ""),
-                language=str(raw.get("language") or data.get("language") or ""),
-                base_url=link or home,
-            )
-        )
+        if item.author == "" and feed_author:
+            item = replace(item, author=feed_author)
+        parsed.items.append(item)
     return parsed
+
+
+def _item(raw: object, *, home: str, url: str, language: object) -> Item:
+    """One JSON Feed item; ValueError says why it is unusable."""
+    if not isinstance(raw, dict):
+        raise ValueError("item is not an object")
+    guid = str(raw.get("id") or "").strip()
+    if not guid:
+        raise ValueError("item has no id")
+    link = web_url(home or url, raw.get("url"))
+    content = raw.get("content_html") or ""
+    if not content and raw.get("content_text"):
+        content = "".join(
+            f"<p>{escape(p.strip())}</p>"
+            for p in str(raw["content_text"]).split("\n\n")
+            if p.strip()
+        )
+    summary = str(raw.get("summary") or "")
+    title = plain_text(str(raw.get("title") or "")) or plain_text(summary)[:120]
+    if not title:
+        raise ValueError("item has no title")
+    if not content and not summary:
+        raise ValueError("item has no content")
+    tags = raw.get("tags") if isinstance(raw.get("tags"), list) else []
+    return Item(
+        guid=guid[:500],
+        title=title,
+        url=link,
+        summary_html=summary,
+        content_html=str(content),
+        author=_authors(raw),
+        published=parse_datetime(raw.get("date_published")),
+        updated=parse_datetime(raw.get("date_modified")),
+        categories=unique(tags),
+        tags=unique(tags),
+        image_url=str(raw.get("image") or raw.get("banner_image") or ""),
+        language=str(raw.get("language") or language or ""),
+        base_url=link or home,
+    )

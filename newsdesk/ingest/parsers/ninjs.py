@@ -20,7 +20,7 @@ from .base import (
     plain_text,
     unique,
 )
-from .jsonfeed import load_json
+from .jsonfeed import TOO_DEEP, load_json
 
 
 def _fold(value):
@@ -193,6 +193,8 @@ def documents(body: bytes) -> list[tuple[int, object | ItemError]]:
         raise FeedError("empty ninjs document")
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise FeedError(TOO_DEEP) from None
     except json.JSONDecodeError as exc:
         if exc.msg != "Extra data":
             raise FeedError(f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
@@ -203,12 +205,11 @@ def documents(body: bytes) -> list[tuple[int, object | ItemError]]:
             try:
                 out.append((number, json.loads(line)))
             except json.JSONDecodeError as line_exc:
-                out.append(
-                    (
-                        number,
-                        ItemError(number, "", f"line {number + 1}: {line_exc.msg}"),
-                    )
-                )
+                message = f"line {number + 1}: {line_exc.msg}"
+                out.append((number, ItemError(number, "", message)))
+            except RecursionError:
+                message = f"line {number + 1}: nested too deeply"
+                out.append((number, ItemError(number, "", message)))
         return out
     if isinstance(data, dict) and isinstance(data.get("items"), list):
         data = data["items"]
@@ -227,8 +228,11 @@ def parse(body: bytes, *, url: str = "", content_type: str = "") -> ParsedFeed:
             continue
         try:
             parsed.items.append(item_from_ninjs(raw, position=position))
-        except ValueError as exc:
-            guid = str(raw.get("uri", "")) if isinstance(raw, dict) else ""
+        except RecursionError:
+            parsed.errors.append(ItemError(position, "", "nested too deeply"))
+        except (ValueError, TypeError) as exc:
+            uri = raw.get("uri") if isinstance(raw, dict) else ""
+            guid = uri if isinstance(uri, str) else ""
             parsed.errors.append(ItemError(position, guid, str(exc)))
     return parsed
 
