@@ -143,3 +143,18 @@ def redis_url():
     proc.terminate()
     proc.wait(timeout=10)
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def keep_test_connection():
+    """Call the WSGI application directly without it closing the test's
+    database connection at the end of a request (on PostgreSQL that ends the
+    test's transaction); Django's test client does the same."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)

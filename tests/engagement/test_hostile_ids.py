@@ -93,6 +93,7 @@ def wsgi_post(path: str) -> str:
 
 
 @pytest.mark.parametrize("pk", IMPOSSIBLE)
+@pytest.mark.usefixtures("keep_test_connection")
 def test_the_wsgi_beacon_lane_refuses_impossible_ids_too(counter, article, pk):
     assert wsgi_post(f"/engagement/beacon/{pk}").startswith("404")
     assert counter.pending() == 0

@@ -14,7 +14,7 @@ from newsdesk.wsgi import application
 
 from .conftest import CHROME, reader_cookie
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("keep_test_connection")]
 
 
 def call(path, *, method="POST", cookie="", host="127.0.0.1", ua=CHROME):
