@@ -182,6 +182,10 @@ NEWSDESK_DUPLICATE_GROUPS = env_str("NEWSDESK_DUPLICATE_GROUPS", "")
 NEWSDESK_READER_PAGE_URL = env_str("NEWSDESK_READER_PAGE_URL", "/reader/")
 # Callables (request, article) -> dict adding context to the article page.
 NEWSDESK_ARTICLE_EXTRAS = env_list("NEWSDESK_ARTICLE_EXTRAS", [])
+# Largest image file editors may upload.
+NEWSDESK_IMAGE_MAX_BYTES = env_int(
+    "NEWSDESK_IMAGE_MAX_BYTES", 20 * 1024 * 1024, minimum=1024, maximum=2**31
+)
 
 # --- engagement (views, reactions, most read) ----------------------------------
 

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from newsdesk.news import images
 from newsdesk.news.models import Article, Category, Source, Tag
 from newsdesk.news.sanitize import clean_html
 from newsdesk.news.signals import article_changed
@@ -138,6 +139,12 @@ def do_save_article(
     article.save()
     if tags is not None:
         article.tags.set(tags)
+    if article.lead_image:
+        images.ensure_renditions(
+            article.lead_image.name,
+            focal_x=article.lead_image_focal_x,
+            focal_y=article.lead_image_focal_y,
+        )
     _announce(article.pk)
     return article
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from newsdesk.news import actions
+from newsdesk.news import actions, images
 from newsdesk.news.models import Article, Category, Source, Tag
 
 PUBLISH_PERM = "news.publish_article"
@@ -27,7 +28,8 @@ class ArticleForm(forms.ModelForm):
             "status", "published_at", "updated_at", "noindex", "byline", "source",
             "credit", "dateline", "original_url", "original_published_at",
             "external_id", "lead_image", "lead_image_alt", "lead_image_caption",
-            "lead_image_credit",
+            "lead_image_credit", "lead_image_licence", "lead_image_focal_x",
+            "lead_image_focal_y",
         ]  # fmt: skip
 
     def __init__(self, *args, user=None, **kwargs):
@@ -43,8 +45,26 @@ class ArticleForm(forms.ModelForm):
                 "status"
             ].help_text = "Reporters save drafts; an editor publishes."
 
+    def clean_lead_image(self):
+        image = self.cleaned_data.get("lead_image")
+        limit = settings.NEWSDESK_IMAGE_MAX_BYTES
+        if image and getattr(image, "size", 0) > limit:
+            raise forms.ValidationError(
+                f"The image is {image.size / 1e6:.1f} MB; the limit is "
+                f"{limit / 1e6:.0f} MB. Export it smaller (2000 px wide is plenty)."
+            )
+        pixels = getattr(getattr(image, "image", None), "size", None)
+        if pixels and pixels[0] * pixels[1] > images.MAX_PIXELS:
+            raise forms.ValidationError(
+                f"The image is {pixels[0]} x {pixels[1]} pixels; export it smaller."
+            )
+        return image
+
     def clean(self):
         data = super().clean()
+        for name in ("lead_image_focal_x", "lead_image_focal_y"):
+            if name in self.fields and data.get(name) is None:
+                data[name] = 50  # left empty: the centre
         status = data.get("status")
         if self.user is not None and not self.user.has_perm(PUBLISH_PERM):
             if status in EDITORIAL_STATES:
@@ -147,9 +167,11 @@ class ArticleAdmin(admin.ModelAdmin):
                     "lead_image",
                     "lead_image_alt",
                     "lead_image_caption",
-                    "lead_image_credit",
+                    ("lead_image_credit", "lead_image_licence"),
+                    ("lead_image_focal_x", "lead_image_focal_y"),
                 ),
-                "classes": ("collapse",),
+                "description": "Alt text, credit and licence are required with an "
+                "image. Sizes for every screen are made when you save.",
             },
         ),
         ("Record", {"fields": ("created_at", "modified_at"), "classes": ("collapse",)}),
