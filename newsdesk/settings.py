@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_tasks",
     "django_tasks_db",
+    "django_prose_editor",  # the article body editor (static files, no CDN)
     "newsdesk.news",
     "newsdesk.engagement",
     "newsdesk.discovery",

@@ -24,11 +24,14 @@ ALLOWED_ATTRIBUTES = {
     "abbr": {"title"},
     "blockquote": {"cite"},
     "img": {"src", "alt", "width", "height", "title"},
+    "ol": {"start"},
     "q": {"cite"},
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan", "scope"},
     "time": {"datetime"},
 }
+# Class values allowed as such (nh3 drops any other): the editor's figures.
+ALLOWED_CLASSES = {"figure": {"figure"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 _BLOCK_END = re.compile(
     r"</(p|h[2-4]|li|blockquote|pre|figcaption|tr|dd|dt)>|<br\s*/?>", re.I
@@ -56,6 +59,7 @@ def clean_html(raw: str, *, base_url: str | None = None) -> str:
         tags=ALLOWED_TAGS,
         attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
         url_schemes=URL_SCHEMES,
+        allowed_classes={k: set(v) for k, v in ALLOWED_CLASSES.items()},
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
         attribute_filter=attribute_filter,
