@@ -258,7 +258,6 @@ class ArticleAdmin(admin.ModelAdmin):
         return FormWithUser
 
     class Media:
-        css = {"all": ["newsdesk/admin/newsroom.css"]}
         js = ["newsdesk/admin/article-form.js"]
 
     @admin.display(description="Headline", ordering="headline")

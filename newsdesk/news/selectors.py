@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import F, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber, TruncDate
 from django.http import Http404
+from django.utils import timezone
 
 from newsdesk.news.models import Article, Category, Tag
 
@@ -93,3 +96,22 @@ def latest_by_section(
     for article in ranked:
         by_root.setdefault(article.category.root_id, []).append(article)
     return [(s, by_root[s.pk]) for s in sections if by_root.get(s.pk)]
+
+
+def published_per_day(*, days: int, now=None) -> list[tuple[date, int]]:
+    """Live articles by UTC day of publication, oldest first, zero days included."""
+    now = now or timezone.now()
+    first = (now - timedelta(days=days - 1)).date()
+    start = datetime.combine(first, time.min, tzinfo=UTC)
+    counts = dict(
+        Article.objects.live(now)
+        .filter(published_at__gte=start)
+        .annotate(day=TruncDate("published_at", tzinfo=UTC))
+        .values_list("day")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return [
+        (first + timedelta(days=i), counts.get(first + timedelta(days=i), 0))
+        for i in range(days)
+    ]
