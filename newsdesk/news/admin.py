@@ -71,6 +71,14 @@ class ArticleForm(forms.ModelForm):
             self.fields["tag_names"].initial = ", ".join(
                 t.name for t in self.instance.tags.all()
             )
+        for name, field in self.fields.items():
+            widget = field.widget
+            parts = getattr(widget, "widgets", None)
+            if parts and len(parts) == 2:
+                # The admin writes "Date:"/"Time:" as plain text, not labels.
+                label = field.label or name
+                parts[0].attrs["aria-label"] = f"{label}: date"
+                parts[1].attrs["aria-label"] = f"{label}: time"
         for name, advice in (
             ("headline", HEADLINE_ADVICE),
             ("standfirst", STANDFIRST_ADVICE),

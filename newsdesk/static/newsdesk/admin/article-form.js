@@ -23,3 +23,22 @@ document.addEventListener("DOMContentLoaded", () => {
     update();
   }
 });
+
+// Controls drawn by scripts (the body editor, select2 pickers) get the name of
+// the field they stand for, so screen readers announce them.
+(() => {
+  const labelOf = (row) => {
+    const label = row && row.querySelector("label");
+    return label ? label.textContent.replace(/:\s*$/, "").trim() : "";
+  };
+  const name = () => {
+    for (const el of document.querySelectorAll(
+      ".ProseMirror[contenteditable]:not([aria-label]), .select2-selection[role=combobox]:not([aria-label]), .select2-selection__rendered[role=textbox]:not([aria-label])"
+    )) {
+      const text = labelOf(el.closest(".form-row, .flex-container"));
+      if (text) el.setAttribute("aria-label", text);
+    }
+  };
+  new MutationObserver(name).observe(document.documentElement, { childList: true, subtree: true });
+  document.addEventListener("DOMContentLoaded", name);
+})();
