@@ -62,7 +62,8 @@ def get_or_create_tags(names: Iterable[str]) -> list[Tag]:
         name = " ".join(raw.split())[:150]
         if not name:
             continue
-        tag = Tag.objects.filter(name=name).first()
+        # "Budget" typed by an editor is the tag "budget" a feed brought.
+        tag = Tag.objects.filter(name__iexact=name).order_by("pk").first()
         if tag is None:
             base = make_slug(name, max_length=150)
             slug, n = base, 2

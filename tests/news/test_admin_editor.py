@@ -118,7 +118,7 @@ def test_tags_are_typed_and_new_ones_created(editor, tree):
     existing = Tag.objects.create(name="budget", slug="budget")
     response = editor.post(
         "/admin/news/article/add/",
-        form(tree["world"], tag_names="park, budget,  Park , new   tag,"),
+        form(tree["world"], tag_names="park, Budget,  Park , new   tag,"),
     )
     assert response.status_code == 302, response.content.decode()[-2000:]
     article = Article.objects.get()
