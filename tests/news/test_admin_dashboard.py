@@ -117,3 +117,26 @@ def test_article_change_page_has_a_views_sparkline(editor, seeded):
     spark = re.search(r'<svg class="nd-spark"[^>]*aria-label="([^"]+)"', page)
     assert spark, "sparkline missing"
     assert "in total" in spark.group(1)
+
+
+def test_article_page_lists_related_and_duplicate_members(
+    editor, tree, make_article, ap
+):
+    from newsdesk.discovery.models import Cluster, RelatedLink
+
+    story = make_article(tree["world"], headline="Main story")
+    near = make_article(tree["world"], headline="A related story")
+    copy = make_article(tree["world"], headline="Wire copy of main", source=ap)
+    RelatedLink.objects.create(article=story, related=near, rank=1, score=0.42)
+    for article in (story, copy):
+        Cluster.objects.update_or_create(
+            article=article,
+            defaults={"story_id": story.pk, "duplicate_group": story.pk},
+        )
+    page = editor.get(f"/admin/news/article/{story.pk}/change/").content.decode()
+    related = page[page.index("field-related_list") :]
+    assert "A related story" in related[:2000]
+    assert "(0.42)" in page
+    assert "Wire copy of main" in page and "(Associated Press)" in page
+    lonely = editor.get(f"/admin/news/article/{near.pk}/change/").content.decode()
+    assert "Copies of the same report" in lonely
