@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from copy import copy
 
 from django import forms
@@ -40,6 +41,22 @@ def split_tag_names(raw: str) -> list[str]:
         if name:
             names.setdefault(name.casefold(), name)
     return list(names.values())
+
+
+def check_upload(image):
+    """An uploaded image within the size limits (ImageField checked it is one)."""
+    limit = settings.NEWSDESK_IMAGE_MAX_BYTES
+    if image and getattr(image, "size", 0) > limit:
+        raise forms.ValidationError(
+            f"The image is {image.size / 1e6:.1f} MB; the limit is "
+            f"{limit / 1e6:.0f} MB. Export it smaller (2000 px wide is plenty)."
+        )
+    pixels = getattr(getattr(image, "image", None), "size", None)
+    if pixels and pixels[0] * pixels[1] > images.MAX_PIXELS:
+        raise forms.ValidationError(
+            f"The image is {pixels[0]} x {pixels[1]} pixels; export it smaller."
+        )
+    return image
 
 
 class ArticleForm(forms.ModelForm):
@@ -97,19 +114,7 @@ class ArticleForm(forms.ModelForm):
             ].help_text = "Reporters save drafts; an editor publishes."
 
     def clean_lead_image(self):
-        image = self.cleaned_data.get("lead_image")
-        limit = settings.NEWSDESK_IMAGE_MAX_BYTES
-        if image and getattr(image, "size", 0) > limit:
-            raise forms.ValidationError(
-                f"The image is {image.size / 1e6:.1f} MB; the limit is "
-                f"{limit / 1e6:.0f} MB. Export it smaller (2000 px wide is plenty)."
-            )
-        pixels = getattr(getattr(image, "image", None), "size", None)
-        if pixels and pixels[0] * pixels[1] > images.MAX_PIXELS:
-            raise forms.ValidationError(
-                f"The image is {pixels[0]} x {pixels[1]} pixels; export it smaller."
-            )
-        return image
+        return check_upload(self.cleaned_data.get("lead_image"))
 
     def clean_tag_names(self):
         names = split_tag_names(self.cleaned_data.get("tag_names", ""))
@@ -381,3 +386,81 @@ class ArticleAdmin(admin.ModelAdmin):
 
     def has_publish_permission(self, request):
         return request.user.has_perm(PUBLISH_PERM)
+
+
+class ImageForm(forms.ModelForm):
+    class Meta:
+        model = images.Image
+        fields = ["file", "alt", "caption", "credit", "licence", "focal_x", "focal_y"]
+
+    def clean_file(self):
+        return check_upload(self.cleaned_data.get("file"))
+
+
+@admin.register(images.Image)
+class ImageAdmin(admin.ModelAdmin):
+    """The image library for article bodies; the editor's figure dialog opens
+    its picker ("Browse...") to upload or choose one."""
+
+    form = ImageForm
+    list_display = ("thumbnail", "alt", "credit", "licence", "created_at")
+    search_fields = ("alt", "caption", "credit")
+
+    @admin.display(description="Image")
+    def thumbnail(self, obj):
+        # Decorative here: the alt text is the next column.
+        return format_html(
+            '<img src="{}" alt="" width="80" loading="lazy">',
+            obj.body_url(max_width=480),
+        )
+
+    def save_model(self, request, obj, form, change):
+        images.do_save_image(obj)
+
+    def get_urls(self):
+        picker = path(
+            "picker/",
+            self.admin_site.admin_view(self.picker_view),
+            name="news_image_picker",
+        )
+        return [picker, *super().get_urls()]
+
+    def picker_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        number = request.GET.get("CKEditorFuncNum", request.POST.get("func", ""))
+        # The editor numbers its callbacks -1, -2...: an integer, nothing else.
+        number = number if re.fullmatch(r"-?[0-9]{1,9}", number) else ""
+        can_add = self.has_add_permission(request)
+        chosen = None
+        form = ImageForm()
+        if request.method == "POST":
+            if not can_add:
+                raise PermissionDenied
+            form = ImageForm(request.POST, request.FILES)
+            if form.is_valid():
+                chosen = images.do_save_image(form.save(commit=False))
+                form = ImageForm()
+        query = request.GET.get("q", "")[:100]
+        library = images.Image.objects.all()
+        if query:
+            library = library.filter(alt__icontains=query) | library.filter(
+                caption__icontains=query
+            )
+        items = [(image, image.body_url()) for image in library[:40]]
+        return TemplateResponse(
+            request,
+            "admin/news/image/picker.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Choose or upload an image",
+                "items": items,
+                "form": form,
+                "can_add": can_add,
+                "func": number,
+                "query": query,
+                "chosen": chosen,
+                "chosen_url": chosen.body_url() if chosen else "",
+                "is_popup": True,
+            },
+        )

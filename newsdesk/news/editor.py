@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse_lazy
+
 EXTENSIONS: dict[str, Any] = {
     "Heading": {"levels": [2, 3, 4]},  # h1 is the headline
     "Bold": True,
@@ -34,7 +36,8 @@ EXTENSIONS: dict[str, Any] = {
     "Blockquote": True,
     "HorizontalRule": True,
     "Link": {"enableTarget": False, "protocols": ["http", "https", "mailto"]},
-    "Figure": True,
+    # "Browse..." in the figure dialog opens the image library to upload or pick.
+    "Figure": {"pickerUrl": reverse_lazy("admin:news_image_picker")},
     "Image": True,
     "Caption": True,
     "Table": True,

@@ -292,3 +292,57 @@ def social_image(original: str) -> Rendition | None:
         .order_by("-width")
         .first()
     )
+
+
+class Image(models.Model):
+    """An image uploaded for article bodies, with what readers and the law need."""
+
+    file = models.ImageField(
+        upload_to="images/%Y/%m/", width_field="width", height_field="height"
+    )
+    width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    alt = models.CharField(
+        "alt text",
+        max_length=300,
+        help_text="What the image shows, for readers who cannot see it.",
+    )
+    caption = models.CharField(max_length=500, blank=True)
+    credit = models.CharField(
+        max_length=200, help_text="Photographer or agency, e.g. Jane Doe/AP."
+    )
+    licence = models.CharField(
+        max_length=200, help_text="e.g. “Staff photo”, “CC BY-SA 4.0”, “AP licence”."
+    )
+    focal_x = models.PositiveSmallIntegerField(default=50)
+    focal_y = models.PositiveSmallIntegerField(default=50)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        app_label = "news"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.alt
+
+    def body_url(self, *, max_width: int = 1440) -> str:
+        """The URL put in an article body: the widest JPEG rendition up to
+        `max_width` (every browser shows JPEG), else the original."""
+        rendition = (
+            Rendition.objects.filter(
+                original=self.file.name,
+                kind=Rendition.Kind.FULL,
+                format="jpeg",
+                width__lte=max_width,
+            )
+            .order_by("-width")
+            .first()
+        )
+        return rendition.url if rendition else self.file.url
+
+
+def do_save_image(image: Image) -> Image:
+    """Save an uploaded body image and make its renditions once."""
+    image.save()
+    ensure_renditions(image.file.name, focal_x=image.focal_x, focal_y=image.focal_y)
+    return image

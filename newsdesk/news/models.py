@@ -329,4 +329,4 @@ class Article(models.Model):
 
 # Renditions live in their own module (newsdesk.news.images); importing the model
 # here registers it with the app.
-from newsdesk.news.images import Rendition  # noqa: E402, F401
+from newsdesk.news.images import Image, Rendition  # noqa: E402, F401

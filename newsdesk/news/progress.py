@@ -28,7 +28,9 @@ class PlainProgress:
         total: int | None,
         unit: str,
         file: IO[str],
+        unit_scale: float = 1,
     ):
+        self.unit_scale = unit_scale
         self.iterable = iterable
         self.desc = desc
         self.total = total
@@ -66,20 +68,27 @@ class PlainProgress:
             self._line()
             self._last_time = now
 
+    def _scaled(self, value: int) -> str:
+        return f"{value * self.unit_scale:,.0f}"
+
     def _line(self) -> None:
+        n = self._scaled(self.n)
         if self.total:
             pct = 100 * self.n // self.total
-            text = f"{self.desc}: {pct}% ({self.n}/{self.total} {self.unit})"
+            text = f"{self.desc}: {pct}% ({n}/{self._scaled(self.total)} {self.unit})"
         else:
-            text = f"{self.desc}: {self.n} {self.unit}"
+            text = f"{self.desc}: {n} {self.unit}"
         print(text, file=self.file, flush=True)
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        total = f"/{self.total}" if self.total else ""
-        print(f"{self.desc}: done ({self.n}{total} {self.unit})", file=self.file)
+        total = f"/{self._scaled(self.total)}" if self.total else ""
+        print(
+            f"{self.desc}: done ({self._scaled(self.n)}{total} {self.unit})",
+            file=self.file,
+        )
 
 
 def progress(
@@ -90,6 +99,7 @@ def progress(
     unit: str = "item",
     file: Any = None,
     disable: bool = False,
+    unit_scale: float = 1,
 ) -> Any:
     """A progress wrapper: iterate it, or call `.update(n)` and `.close()`.
 
@@ -101,5 +111,14 @@ def progress(
     if disable:
         return tqdm(iterable, total=total, disable=True)
     if hasattr(stream, "isatty") and stream.isatty():
-        return tqdm(iterable, desc=desc, total=total, unit=unit, file=stream)
-    return PlainProgress(iterable, desc=desc, total=total, unit=unit, file=stream)
+        return tqdm(
+            iterable,
+            desc=desc,
+            total=total,
+            unit=unit,
+            file=stream,
+            unit_scale=unit_scale,
+        )
+    return PlainProgress(
+        iterable, desc=desc, total=total, unit=unit, file=stream, unit_scale=unit_scale
+    )

@@ -33,6 +33,9 @@ def editor_account(django_user_model):
     # Transactional tests flush the groups the migration made: make them again.
     groups = importlib.import_module("newsdesk.news.migrations.0003_editor_groups")
     groups.create_groups(apps, None)
+    importlib.import_module("newsdesk.news.migrations.0007_body_images").grant(
+        apps, None
+    )
     from django.contrib.auth.models import Group
 
     user = django_user_model.objects.create_user(
@@ -110,6 +113,26 @@ def test_editor_writes_previews_schedules_and_reader_sees_it_live(
     page.keyboard.press("Enter")
     page.keyboard.press("Enter")
     page.keyboard.type("The vote was 31 to 12.")
+    page.keyboard.press("Enter")
+
+    # An image in the body, uploaded through the figure dialog's library.
+    page.locator(".prose-menubar__button[title=figure]").click()
+    dialog = page.locator("dialog[open]")
+    with context.expect_page() as library_opened:
+        dialog.get_by_role("button", name="Browse...").click()
+    library = library_opened.value
+    library.wait_for_load_state()
+    assert_accessible(library, "image library")
+    library.set_input_files("#id_file", str(PHOTO))
+    library.fill("#id_alt", "The roof of a pagoda")
+    library.fill("#id_caption", "The Summer Palace")
+    library.fill("#id_credit", "danielbuechele")
+    library.fill("#id_licence", "CC BY 2.0")
+    with library.expect_event("close"):
+        library.click("input[type=submit][value=Upload]")
+    assert dialog.locator("input[name=altText]").input_value() == "The roof of a pagoda"
+    dialog.locator("button[type=submit]").click()
+    assert page.locator(".field-body .ProseMirror figure img").count() == 1
 
     page.locator(".field-category .select2-selection").click()
     page.fill(".select2-search__field", "World")
@@ -166,6 +189,9 @@ def test_editor_writes_previews_schedules_and_reader_sees_it_live(
     assert re.search(r'<a href="https://example.org/budget"[^>]*>', saved)
     assert "<ul><li><p>Roads</p></li><li><p>Schools</p></li></ul>" in saved
     assert sorted(t.name for t in article.tags.all()) == ["budget", "city council"]
+    figure = re.search(r'<figure class="figure"><img src="([^"]+)"[^>]*>', saved)
+    assert figure and 'alt="The roof of a pagoda"' in figure.group(0)
+    assert "<figcaption>The Summer Palace</figcaption>" in saved
 
     # A reader: nothing before its minute, the article with its image after.
     reader = browser.new_context(viewport={"width": 390, "height": 844})
@@ -193,6 +219,11 @@ def test_editor_writes_previews_schedules_and_reader_sees_it_live(
         answer = reader.request.get(live_server.url + candidate)
         assert answer.status == 200, candidate
         assert answer.headers["content-type"].startswith("image/"), candidate
+    body_image = reader_page.locator(".story .body figure img")
+    body_image.scroll_into_view_if_needed()
+    reader_page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=body_image.element_handle()
+    )
     shot(reader_page, "reader")
     reader.close()
 

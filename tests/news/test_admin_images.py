@@ -184,3 +184,57 @@ def test_media_is_served_on_one_machine_and_never_outside_its_folder(client, med
     assert client.get("/media/../secret_key").status_code == 404
     assert client.get("/media/%2e%2e/secret_key").status_code == 404
     assert client.post(f"/media/{name}").status_code == 405
+
+
+def picker_upload(**overrides):
+    data = {
+        "func": "-1",
+        "file": upload(),
+        "alt": "Roof of a pagoda",
+        "caption": "Summer Palace",
+        "credit": "danielbuechele",
+        "licence": "CC BY 2.0",
+        "focal_x": "50",
+        "focal_y": "50",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize("group", ["Editor", "Reporter"])
+def test_body_images_are_uploaded_in_the_picker_with_their_credits(
+    client, django_user_model, group
+):
+    from newsdesk.news.images import Image
+
+    user = django_user_model.objects.create_user("u", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    client.force_login(user)
+    page = client.get("/admin/news/image/picker/?CKEditorFuncNum=-1").content.decode()
+    assert 'data-func="-1"' in page and "No images yet." in page
+
+    refused = client.post("/admin/news/image/picker/", picker_upload(licence=""))
+    assert refused.status_code == 200 and Image.objects.count() == 0
+    assert "licence" in refused.context["form"].errors
+
+    response = client.post("/admin/news/image/picker/", picker_upload())
+    image = Image.objects.get()
+    assert (image.width, image.height) == (640, 427)
+    page = response.content.decode()
+    url = re.search(r'data-chosen-url="([^"]+)"', page).group(1)
+    assert url.startswith("/media/renditions/") and url.endswith(".jpg")
+    assert client.get(url).status_code == 200
+    assert 'data-chosen-alt="Roof of a pagoda"' in page
+    assert 'data-use-image data-url="' + url in page
+
+
+def test_picker_keeps_only_a_numeric_callback(editor):
+    page = editor.get(
+        '/admin/news/image/picker/?CKEditorFuncNum=1"><script>x</script>'
+    ).content.decode()
+    assert 'data-func=""' in page and "<script>x" not in page
+
+
+def test_the_editor_figure_dialog_browses_the_image_library(editor):
+    page = editor.get("/admin/news/article/add/").content.decode()
+    assert "/admin/news/image/picker/" in page
