@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_tasks",
     "django_tasks_db",
+    "django_prose_editor",  # the article body editor (static files, no CDN)
     "newsdesk.news",
     "newsdesk.engagement",
     "newsdesk.discovery",
@@ -254,6 +255,24 @@ NEWSDESK_DUPLICATE_GROUPS = env_str("NEWSDESK_DUPLICATE_GROUPS", "")
 NEWSDESK_READER_PAGE_URL = env_str("NEWSDESK_READER_PAGE_URL", "/reader/")
 # Callables (request, article) -> dict adding context to the article page.
 NEWSDESK_ARTICLE_EXTRAS = env_list("NEWSDESK_ARTICLE_EXTRAS", [])
+# Panels of the newsroom dashboard (the admin's front page), in dotted paths of
+# callables (request) -> newsdesk.news.dashboard.Panel.
+NEWSDESK_DASHBOARD_PANELS = env_list(
+    "NEWSDESK_DASHBOARD_PANELS",
+    [
+        "newsdesk.engagement.dashboard.views_per_hour",
+        "newsdesk.engagement.dashboard.top_last_hour",
+        "newsdesk.engagement.dashboard.top_last_day",
+        "newsdesk.engagement.dashboard.reactions",
+        "newsdesk.discovery.dashboard.returning_readers",
+        "newsdesk.news.dashboard.articles_per_day",
+        "newsdesk.ingest.dashboard.feed_health",
+    ],
+)
+# Largest image file editors may upload.
+NEWSDESK_IMAGE_MAX_BYTES = env_int(
+    "NEWSDESK_IMAGE_MAX_BYTES", 20 * 1024 * 1024, minimum=1024, maximum=2**31
+)
 
 # --- engagement (views, reactions, most read) ----------------------------------
 

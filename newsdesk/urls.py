@@ -6,6 +6,8 @@ from newsdesk.news import views as news_views
 urlpatterns = [
     path("robots.txt", news_views.robots_txt, name="robots"),
     path("admin/", admin.site.urls),
+    # Uploaded images on one machine; a storage backend's own URLs otherwise.
+    path("media/<path:path>", news_views.media, name="media"),
     path("", include("newsdesk.news.syndication_urls")),
     path("", include("newsdesk.engagement.urls")),
     path("", include("newsdesk.discovery.urls")),

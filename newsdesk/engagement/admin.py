@@ -7,9 +7,11 @@ subclass that only adds read-only figures.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.html import format_html
 
 from newsdesk.engagement import selectors
 from newsdesk.news.admin import ArticleAdmin
+from newsdesk.news.dashboard import sparkline
 from newsdesk.news.models import Article
 
 FIGURES = ("views_total", "views_24h", "reactions_total", "reactions_24h")
@@ -17,10 +19,18 @@ FIGURES = ("views_total", "views_24h", "reactions_total", "reactions_24h")
 
 class EngagementArticleAdmin(ArticleAdmin):
     list_display = (*ArticleAdmin.list_display, *FIGURES)
-    readonly_fields = (*ArticleAdmin.readonly_fields, *FIGURES, "reaction_breakdown")
+    readonly_fields = (
+        *ArticleAdmin.readonly_fields,
+        *FIGURES,
+        "reaction_breakdown",
+        "views_sparkline",
+    )
     fieldsets = (
         *ArticleAdmin.fieldsets,
-        ("Engagement", {"fields": (*FIGURES, "reaction_breakdown")}),
+        (
+            "Engagement",
+            {"fields": ("views_sparkline", *FIGURES, "reaction_breakdown")},
+        ),
     )
 
     def get_queryset(self, request):
@@ -41,6 +51,19 @@ class EngagementArticleAdmin(ArticleAdmin):
     @admin.display(description="Reactions 24 h", ordering="reactions_24h")
     def reactions_24h(self, obj):
         return getattr(obj, "reactions_24h", 0)
+
+    @admin.display(description="Views by hour since publication")
+    def views_sparkline(self, obj):
+        if obj.pk is None or obj.published_at is None:
+            return "-"
+        values = selectors.article_views_by_hour(obj)
+        if not values:
+            return "Not published yet."
+        label = (
+            f"Views per hour over the last {len(values)} hours: "
+            f"{sum(values):,} in total, at most {max(values):,} in an hour."
+        )
+        return format_html("{} <span>{}</span>", sparkline(values, label=label), label)
 
     @admin.display(description="Reactions by kind")
     def reaction_breakdown(self, obj):

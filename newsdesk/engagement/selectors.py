@@ -238,3 +238,113 @@ def with_engagement(queryset, *, now: datetime | None = None):
             Subquery(reactions_24h, output_field=IntegerField()), zero
         ),
     )
+
+
+# --- the newsroom dashboard -------------------------------------------------------
+
+
+def _hour(now: datetime) -> datetime:
+    return now.replace(minute=0, second=0, microsecond=0)
+
+
+def views_per_hour(
+    *, hours: int = 48, sections: int = 4, now: datetime | None = None
+) -> tuple[list[datetime], dict[str, list[int]]]:
+    """Views per UTC hour for the last `hours` hours: the site's total, then the
+    `sections` busiest top-level sections (one grouped query)."""
+    last = _hour(now or timezone.now())
+    first = last - timedelta(hours=hours - 1)
+    hours_list = [first + timedelta(hours=i) for i in range(hours)]
+    rows = (
+        ViewBucket.objects.filter(hour__gte=first)
+        .values("hour", "article__category__root__name")
+        .annotate(n=Sum("views"))
+        .order_by()
+    )
+    site = dict.fromkeys(hours_list, 0)
+    by_section: dict[str, dict[datetime, int]] = {}
+    for row in rows:
+        hour = row["hour"]
+        if hour not in site:
+            continue
+        site[hour] += row["n"]
+        name = row["article__category__root__name"] or "?"
+        by_section.setdefault(name, dict.fromkeys(hours_list, 0))[hour] += row["n"]
+    busiest = sorted(by_section, key=lambda k: -sum(by_section[k].values()))
+    series = {"All sections": [site[h] for h in hours_list]}
+    for name in busiest[:sections]:
+        series[name] = [by_section[name][h] for h in hours_list]
+    return hours_list, series
+
+
+@dataclass
+class TopArticle:
+    article: Article
+    views: int
+    previous: int
+
+    @property
+    def trend(self) -> str:
+        if self.previous == 0:
+            return "new" if self.views else "-"
+        change = (self.views - self.previous) / self.previous
+        return f"{change:+.0%}"
+
+
+def top_articles_now(
+    *, window: str = "1h", limit: int = 10, now: datetime | None = None
+) -> list[TopArticle]:
+    """Most viewed live articles in `window` (whole hours, as Most read counts
+    them) with their views in the window before, for the trend."""
+    length = WINDOWS[window]
+    current = _hour(now or timezone.now()) + timedelta(hours=1)
+    start, before = current - length, current - 2 * length
+    totals = (
+        ViewBucket.objects.filter(hour__gte=before, hour__lt=current)
+        .values("article_id")
+        .annotate(
+            now_n=Sum("views", filter=Q(hour__gte=start)),
+            before_n=Sum("views", filter=Q(hour__lt=start)),
+        )
+        .filter(now_n__gt=0)
+        .order_by("-now_n", "-article_id")[: limit * 2]
+    )
+    rows = {r["article_id"]: r for r in totals}
+    articles = live_articles().in_bulk(list(rows))
+    ranked = [
+        TopArticle(articles[pk], rows[pk]["now_n"] or 0, rows[pk]["before_n"] or 0)
+        for pk in rows
+        if pk in articles
+    ]
+    return ranked[:limit]
+
+
+def reactions_breakdown(
+    *, days: int = 7, now: datetime | None = None
+) -> list[tuple[ReactionKind, int]]:
+    since = (now or timezone.now()) - timedelta(days=days)
+    counts = dict(
+        Reaction.objects.filter(updated_at__gte=since)
+        .values_list("kind")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return [(kind, counts.get(kind.key, 0)) for kind in reaction_kinds()]
+
+
+def article_views_by_hour(
+    article: Article, *, max_hours: int = 24 * 14, now: datetime | None = None
+) -> list[int]:
+    """An article's views per hour since it was published (at most `max_hours`)."""
+    last = _hour(now or timezone.now())
+    published = article.published_at or last
+    first = max(_hour(published), last - timedelta(hours=max_hours - 1))
+    if first > last:
+        return []
+    counts = dict(
+        ViewBucket.objects.filter(article=article, hour__gte=first).values_list(
+            "hour", "views"
+        )
+    )
+    hours = int((last - first).total_seconds() // 3600) + 1
+    return [counts.get(first + timedelta(hours=i), 0) for i in range(hours)]

@@ -21,3 +21,10 @@ def due_feeds(now: datetime) -> QuerySet[Feed]:
 
 def feeds_of_source(source_id: int) -> QuerySet[Feed]:
     return Feed.objects.filter(source_id=source_id).select_related("source", "category")
+
+
+def feed_health() -> QuerySet[Feed]:
+    """Every feed with its last success and errors, failing ones first."""
+    return Feed.objects.select_related("source").order_by(
+        "-consecutive_errors", "source__name", "url"
+    )

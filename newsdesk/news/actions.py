@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from newsdesk.news import images
 from newsdesk.news.models import Article, Category, Source, Tag
 from newsdesk.news.sanitize import clean_html
 from newsdesk.news.signals import article_changed
@@ -61,7 +62,8 @@ def get_or_create_tags(names: Iterable[str]) -> list[Tag]:
         name = " ".join(raw.split())[:150]
         if not name:
             continue
-        tag = Tag.objects.filter(name=name).first()
+        # "Budget" typed by an editor is the tag "budget" a feed brought.
+        tag = Tag.objects.filter(name__iexact=name).order_by("pk").first()
         if tag is None:
             base = make_slug(name, max_length=150)
             slug, n = base, 2
@@ -138,6 +140,12 @@ def do_save_article(
     article.save()
     if tags is not None:
         article.tags.set(tags)
+    if article.lead_image:
+        images.ensure_renditions(
+            article.lead_image.name,
+            focal_x=article.lead_image_focal_x,
+            focal_y=article.lead_image_focal_y,
+        )
     _announce(article.pk)
     return article
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -221,7 +222,29 @@ class Article(models.Model):
     )
     lead_image_alt = models.CharField(max_length=300, blank=True)
     lead_image_caption = models.CharField(max_length=500, blank=True)
-    lead_image_credit = models.CharField(max_length=200, blank=True)
+    lead_image_credit = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Photographer or agency, e.g. Jane Doe/AP.",
+    )
+    lead_image_licence = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Under what terms the site may show it, e.g. “Staff photo”, "
+        "“CC BY-SA 4.0”, “AP licence”.",
+    )
+    lead_image_focal_x = models.PositiveSmallIntegerField(
+        default=50,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text="Focal point, % from the left: crops keep it in view.",
+    )
+    lead_image_focal_y = models.PositiveSmallIntegerField(
+        default=50,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text="Focal point, % from the top.",
+    )
 
     objects = ArticleQuerySet.as_manager()
 
@@ -274,10 +297,21 @@ class Article(models.Model):
         return reverse("news:article", kwargs={"pk": self.pk, "slug": self.slug})
 
     def clean(self) -> None:
-        if self.lead_image and not self.lead_image_alt.strip():
-            raise ValidationError(
-                {"lead_image_alt": "Describe the image for readers who cannot see it."}
-            )
+        if self.lead_image:
+            missing = {
+                name: message
+                for name, message in (
+                    (
+                        "lead_image_alt",
+                        "Describe the image for readers who cannot see it.",
+                    ),
+                    ("lead_image_credit", "Say who made the image."),
+                    ("lead_image_licence", "Say under what licence it is shown."),
+                )
+                if not getattr(self, name).strip()
+            }
+            if missing:
+                raise ValidationError(missing)
         if self.status == self.Status.SCHEDULED and not self.published_at:
             raise ValidationError(
                 {"published_at": "A scheduled article needs a publication time."}
@@ -323,3 +357,8 @@ class Article(models.Model):
             and self.published_at
             and (self.updated_at - self.published_at).total_seconds() > 300
         )
+
+
+# Renditions live in their own module (newsdesk.news.images); importing the model
+# here registers it with the app.
+from newsdesk.news.images import Image, Rendition  # noqa: E402, F401

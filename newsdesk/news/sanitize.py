@@ -24,11 +24,14 @@ ALLOWED_ATTRIBUTES = {
     "abbr": {"title"},
     "blockquote": {"cite"},
     "img": {"src", "alt", "width", "height", "title"},
+    "ol": {"start"},
     "q": {"cite"},
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan", "scope"},
     "time": {"datetime"},
 }
+# Class values allowed as such (nh3 drops any other): the editor's figures.
+ALLOWED_CLASSES = {"figure": {"figure"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 # Every allowed attribute that holds a URL. ammonia checks the scheme of href and
 # src only; cite (blockquote, q) and URLs made absolute against a file: or other
@@ -83,6 +86,7 @@ def _clean_once(raw: str, base_url: str | None) -> str:
         tags=ALLOWED_TAGS,
         attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
         url_schemes=URL_SCHEMES,
+        allowed_classes={k: set(v) for k, v in ALLOWED_CLASSES.items()},
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
         attribute_filter=attribute_filter,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import F, Q, QuerySet, Window
-from django.db.models.functions import Length, RowNumber
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import Length, RowNumber, TruncDate
 from django.http import Http404
+from django.utils import timezone
 
 from newsdesk.news.models import Article, Category, Tag
 
@@ -160,3 +161,22 @@ def front_page() -> FrontPage:
     briefs = [a for a in rest if a.pk not in shown and a.text_length < BRIEF_CHARS]
     briefs = briefs[:FRONT_BRIEFS]
     return FrontPage(lead=lead, top=top, sections=sections, briefs=briefs)
+
+
+def published_per_day(*, days: int, now=None) -> list[tuple[date, int]]:
+    """Live articles by UTC day of publication, oldest first, zero days included."""
+    now = now or timezone.now()
+    first = (now - timedelta(days=days - 1)).date()
+    start = datetime.combine(first, time.min, tzinfo=UTC)
+    counts = dict(
+        Article.objects.live(now)
+        .filter(published_at__gte=start)
+        .annotate(day=TruncDate("published_at", tzinfo=UTC))
+        .values_list("day")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return [
+        (first + timedelta(days=i), counts.get(first + timedelta(days=i), 0))
+        for i in range(days)
+    ]

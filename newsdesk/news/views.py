@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import (
     Http404,
@@ -16,6 +18,7 @@ from django.template import loader
 from django.utils.module_loading import import_string
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
+from django.views.static import serve as static_serve
 
 from newsdesk.news import selectors
 from newsdesk.news.blocks import page_blocks
@@ -179,3 +182,24 @@ def error_404(request, exception=None):
 def error_500(request):
     # No context processors: the database may be what failed.
     return HttpResponseServerError(loader.get_template("500.html").render())
+
+
+@require_safe
+def media(request, path: str):
+    """Uploaded media on one machine (files in MEDIA_ROOT), when no other storage
+    serves them: Django's static view (safe joins, conditional GETs) plus
+    caching (rendition names change with their content) and a policy that keeps
+    a hostile upload from running as a page of this site."""
+    if not isinstance(default_storage, FileSystemStorage):
+        raise Http404("Media is served by its storage backend")
+    try:
+        response = static_serve(request, path, document_root=default_storage.location)
+    except SuspiciousFileOperation:
+        raise Http404("No such file") from None  # ../ out of the media folder
+    long_lived = path.startswith("renditions/")
+    response["Cache-Control"] = (
+        "public, max-age=31536000, immutable" if long_lived else "public, max-age=3600"
+    )
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

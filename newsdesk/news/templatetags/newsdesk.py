@@ -92,3 +92,28 @@ def with_dateline(body: str, article) -> str:
     if body.startswith("<p>"):
         return mark_safe(f"<p>{lead}{body[3:]}")  # noqa: S308
     return mark_safe(f"<p>{lead}</p>{body}")  # noqa: S308
+
+
+LEAD_IMAGE_SIZES = "(min-width: 64rem) 42rem, 100vw"
+
+
+@register.inclusion_tag("news/_image.html")
+def lead_image(article, sizes: str = LEAD_IMAGE_SIZES, css_class: str = "lead-image"):
+    """An article's lead image as a responsive <picture> (renditions made on save)."""
+    from newsdesk.news.images import picture
+
+    if not article.lead_image:
+        return {"picture": None}
+    return {
+        "picture": picture(
+            article.lead_image.name,
+            width=article.lead_image_width,
+            height=article.lead_image_height,
+            alt=article.lead_image_alt,
+            caption=article.lead_image_caption,
+            credit=article.lead_image_credit,
+            licence=article.lead_image_licence,
+        ),
+        "sizes": sizes,
+        "css_class": css_class,
+    }

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from newsdesk.discovery import related_index
 from newsdesk.discovery.models import Cluster, RelatedLink
+from newsdesk.news.progress import progress as progress_bar
 
 
 class Command(BaseCommand):
@@ -27,11 +27,11 @@ class Command(BaseCommand):
             started = time.monotonic()
 
             def progress(items, **kw):
-                return tqdm(
+                return progress_bar(
                     items,
                     desc="related lists",
                     unit="article",
-                    file=self.stderr._out,
+                    file=self.stderr,
                     disable=options["verbosity"] == 0,
                     **kw,
                 )

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from newsdesk.ingest import demo
+from newsdesk.news.progress import progress as progress_bar
 
 
 class Command(BaseCommand):
@@ -9,11 +9,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         def progress(items, desc):
-            return tqdm(
+            return progress_bar(
                 items,
                 desc=desc,
                 unit="article",
-                file=self.stderr._out,
+                file=self.stderr,
                 disable=options["verbosity"] == 0,
             )
 
