@@ -213,6 +213,13 @@ class ArticleAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("headline",)}
     date_hierarchy = "published_at"
     readonly_fields = ("created_at", "modified_at")
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        response = super().changeform_view(request, object_id, form_url, extra_context)
+        # The body editor's import map is the one inline script the CSP admits.
+        response._csp_update = {"script-src": [editor.importmap_csp_source()]}
+        return response
+
     actions = ("publish_selected", "withdraw_selected")
     fieldsets = (
         (

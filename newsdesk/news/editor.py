@@ -15,6 +15,9 @@ sanitizer runs on save.
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
 from typing import Any
 
 from django.urls import reverse_lazy
@@ -81,3 +84,20 @@ def form_field(**kwargs):
     return ProseEditorFormField(
         config={"extensions": EXTENSIONS}, sanitize=clean_html, **kwargs
     )
+
+
+@functools.cache
+def importmap_csp_source() -> str:
+    """The CSP source admitting the editor's inline import map, and only it.
+
+    django-prose-editor needs a `<script type="importmap">` in the page; the
+    site's CSP allows no inline script, so the article form adds the map's
+    SHA-256 hash to its own policy (admin pages only: public pages stay free of
+    per-page policy changes). The map is fixed for a deployment's static files.
+    """
+    from django_prose_editor.widgets import importmap
+
+    html = importmap.render()
+    content = html[html.index(">") + 1 : html.rindex("</script>")]
+    digest = hashlib.sha256(content.encode()).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
