@@ -239,19 +239,16 @@ def index_articles(ids: Iterable[int]) -> int:
         affected: set[int] = set()
         touched_keys: set = set()
         for article_id in ids - live.keys():
+            touched_keys.add(stories.remove(article_id, engine))
             if article_id in engine:
                 neighbours = engine.related(article_id, k=NEIGHBOURS_REFRESHED)
                 affected.update(m.id for m in neighbours)
                 engine.remove(article_id)
-            touched_keys.add(stories.remove(article_id))
         for article in live.values():
             item = to_engine(article)
-            if article.pk in engine:
-                engine.update(item)
-            else:
-                engine.add(item)
-            if article.pk in stories:
-                touched_keys.add(stories.story_of(article.pk))
+            # Out of its story first: its old words leave the story's centroid.
+            touched_keys.add(stories.remove(article.pk, engine))
+            engine.add(item)  # re-indexes a known id
             touched_keys.add(stories.add(item, engine))
         for article_id in live:
             affected.add(article_id)
@@ -272,7 +269,7 @@ def index_articles(ids: Iterable[int]) -> int:
         touched = old_pks | story_actions.apply_engine_merges(stories.take_merges())
         touched |= story_actions.story_keys_to_pks(touched_keys - {None})
         touched |= _store_results(engine, stories, affected - gone)
-        story_actions.refresh_stories(touched, stories)
+        story_actions.refresh_stories(touched, stories, engine)
     return len(affected - gone)
 
 
@@ -293,7 +290,7 @@ def rebuild(*, progress=None) -> int:
         for start in progress(steps, unit_scale=chunk) if progress else steps:
             touched |= _store_results(engine, stories, ids[start : start + chunk])
         story_actions.refresh_stories(
-            touched | story_actions.nonempty_story_pks(), stories
+            touched | story_actions.nonempty_story_pks(), stories, engine
         )
     return len(ids)
 

@@ -20,6 +20,7 @@ from collections.abc import Hashable, Iterable
 from django.db import transaction
 from django.db.models import Max, Min
 
+from newsdesk.discovery.engines.related import RelatedEngine
 from newsdesk.discovery.engines.stories import StoryEngine
 from newsdesk.discovery.models import Cluster, Story, StoryPin
 from newsdesk.news.models import Article
@@ -131,7 +132,11 @@ def nonempty_story_pks() -> set[int]:
     return set(Story.objects.filter(size__gt=0).values_list("pk", flat=True))
 
 
-def refresh_stories(pks: Iterable[int], stories: StoryEngine | None = None) -> None:
+def refresh_stories(
+    pks: Iterable[int],
+    stories: StoryEngine | None = None,
+    related: RelatedEngine | None = None,
+) -> None:
     """Recompute the size, times and (unless pinned) title of stories from
     their live members. The title is the headline of the member the engine
     finds most typical of the story, else of its first report."""
@@ -143,7 +148,7 @@ def refresh_stories(pks: Iterable[int], stories: StoryEngine | None = None) -> N
         story.size = members.count()
         story.first_published_at, story.last_published_at = agg["first"], agg["last"]
         if not story.title_pinned and story.size:
-            story.title = _title(story, members, stories)
+            story.title = _title(story, members, stories, related)
         story.save(
             update_fields=[
                 "size", "first_published_at", "last_published_at", "title",
@@ -152,11 +157,13 @@ def refresh_stories(pks: Iterable[int], stories: StoryEngine | None = None) -> N
         )  # fmt: skip
 
 
-def _title(story: Story, members, stories: StoryEngine | None) -> str:
-    if stories is not None and story.key is not None and story.key.isdigit():
+def _title(
+    story: Story, members, stories: StoryEngine | None, related: RelatedEngine | None
+) -> str:
+    if stories and related and story.key is not None and story.key.isdigit():
         # Engine keys are article ids; a key re-made after a delete is a tuple
         # and simply takes the first report's headline.
-        rep = stories.representative(int(story.key))
+        rep = stories.representative(int(story.key), related)
         if rep is not None:
             found = members.filter(pk=rep).values_list("headline", flat=True)
             if found:

@@ -4,7 +4,7 @@ Public API (`StoryEngine`)::
 
     stories = StoryEngine(StoryConfig())
     key = stories.add(article, related)       # after related.add(article)
-    stories.remove(article_id)                # after related.remove(article_id)
+    stories.remove(article_id, related)       # before related.remove(article_id)
     stories.story_of(article_id) -> key       # the story's key (stable)
     stories.members(key) -> [ids]             # oldest first
     stories.resolve(key) -> key               # where a merged story went
@@ -20,12 +20,14 @@ candidate stories are the stories of its `neighbours` best related-engine
 matches, so the cost per article is one related lookup plus a few dozen sparse
 dot products, whatever the number of stories. A candidate is scored by
 
-    fit = max(cosine(article, centroid), link)
-          * recency(time since the story's latest report)
+    fit = (centroid_share * cosine(article, centroid)
+           + (1 - centroid_share) * link)
+          * recency(time between the article and the story's reports)
           * (1 if the story's main section is the article's else other_category)
-          + names_weight * share of the article's names the story has used
+          + names_weight * (IDF-weighted share of the article's names the story used)
 
-where `link` is the best related score between the article and a member. The
+where `link` is the best plain cosine between the article and a member among
+its related-engine neighbours. The
 centroid carries the story's whole vocabulary, the link catches a report that
 follows one earlier member closely. The article joins the best story when its
 fit reaches `join_threshold`; when a second story also reaches
@@ -132,17 +134,20 @@ def _cosine(t1: np.ndarray, w1: np.ndarray, t2: np.ndarray, w2: np.ndarray) -> f
 
 
 class StoryEngine:
-    """Article -> story assignments, kept up to date one article at a time."""
+    """Article -> story assignments, kept up to date one article at a time.
+
+    Memory per article is a few dict entries (story, time, section); vectors
+    stay in the related engine, which every call that needs one receives.
+    """
 
     def __init__(self, config: StoryConfig | None = None) -> None:
         self.config = config or StoryConfig()
         self._story: dict[Hashable, Hashable] = {}  # article id -> story key
         self._stories: dict[Hashable, _Story] = {}
         self._merged: dict[Hashable, Hashable] = {}  # merged key -> surviving key
-        self._vec: dict[Hashable, tuple[np.ndarray, np.ndarray]] = {}
-        self._names: dict[Hashable, frozenset[str]] = {}
         self._cat: dict[Hashable, str] = {}
         self._ts: dict[Hashable, float] = {}
+        self._name_df: dict[str, int] = {}  # articles that used each name
         self._log: list[tuple[Hashable, Hashable]] = []  # merges not yet taken
 
     def __len__(self) -> int:
@@ -186,16 +191,18 @@ class StoryEngine:
         log, self._log = self._log, []
         return log
 
-    def representative(self, key: Hashable) -> Hashable | None:
+    def representative(self, key: Hashable, related: RelatedEngine) -> Hashable | None:
         """The member nearest the story's centroid (its most typical report,
-        whose headline names the story best); ties go to the earliest."""
+        whose headline names the story best), among its newest
+        REPRESENTATIVE_POOL; ties go to the earliest."""
         story = self._stories.get(self.resolve(key))
         if story is None or not story.members:
             return None
-        ids = self.members(story.key)[-REPRESENTATIVE_POOL:]  # bounded: the newest
-        sims = [
-            _cosine(*self._vec[i], story.terms, story.weights) for i in ids
-        ]  # fmt: skip
+        ids = [i for i in self.members(story.key) if i in related]
+        ids = ids[-REPRESENTATIVE_POOL:]
+        if not ids:
+            return None
+        sims = [_cosine(*related.vector(i), story.terms, story.weights) for i in ids]
         return ids[int(np.argmax(sims))]
 
     def stories(self) -> dict[Hashable, list[Hashable]]:
@@ -206,38 +213,36 @@ class StoryEngine:
     def add(self, article: Article, related: RelatedEngine) -> Hashable:
         """Place an article (already in `related`) in a story; returns its key. An
         article that is already placed is taken out and placed again."""
-        if article.id in self._story:
-            self.remove(article.id)
         aid = article.id
+        if aid in self._story:
+            self.remove(aid, related)
         vec = related.vector(aid)
         when = related.timestamp(aid)
-        self._vec[aid] = (vec[0].copy(), vec[1].copy())
         self._ts[aid] = when
         self._cat[aid] = article.category or ""
         text = "\n".join(
             p for p in (article.title, article.standfirst, article.body) if p
         )
-        self._names[aid] = frozenset(names(text)) | frozenset(
-            t.casefold() for t in article.tags
-        )
-        ids, scores = related.neighbours(aid, self.config.neighbours)
-        ranked = self._rank(aid, ids, scores, related.half_life_days())
+        mine = frozenset(names(text)) | frozenset(t.casefold() for t in article.tags)
+        for n in mine:
+            self._name_df[n] = self._name_df.get(n, 0) + 1
+        ids, sims = related.neighbours(aid, self.config.neighbours)
+        ranked = self._rank(aid, vec, mine, ids, sims, related.half_life_days())
         c = self.config
         if ranked and ranked[0][0] >= c.join_threshold:
             key = ranked[0][1]
-            self._join(key, aid)
+            self._join(key, aid, vec, mine)
             for fit, other in ranked[1:]:
                 if fit < c.merge_threshold:
                     break
                 self._maybe_merge(key, other)
-            key = self._story[aid]
-        else:
-            key = aid
-            if key in self._stories or key in self._merged:
-                # A key is never reused, even by the article that once held it.
-                key = self._fresh_key(aid)
-            self._stories[key] = _Story(key, when)
-            self._join(key, aid)
+            return self._story[aid]
+        key = aid
+        if key in self._stories or key in self._merged:
+            # A key is never reused, even by the article that once held it.
+            key = self._fresh_key(aid)
+        self._stories[key] = _Story(key, when)
+        self._join(key, aid, vec, mine)
         return key
 
     def _fresh_key(self, aid: Hashable) -> Hashable:
@@ -246,26 +251,37 @@ class StoryEngine:
             n += 1
         return (aid, n)
 
+    def _idf(self, name: str) -> float:
+        return float(
+            np.log((1.0 + len(self._story)) / (1.0 + self._name_df.get(name, 0)))
+        )
+
     def _rank(
-        self, aid: Hashable, ids: list[Hashable], scores: np.ndarray, half_life: float
+        self,
+        aid: Hashable,
+        vec: tuple[np.ndarray, np.ndarray],
+        mine: frozenset[str],
+        ids: list[Hashable],
+        sims: np.ndarray,
+        half_life: float,
     ) -> list[tuple[float, Hashable]]:
         """Candidate stories with their fit, best first (ties by key text)."""
         c = self.config
         link: dict[Hashable, float] = {}
-        for nid, score in zip(ids, scores.tolist(), strict=True):
+        for nid, sim in zip(ids, sims.tolist(), strict=True):
             key = self._story.get(nid)
-            if key is not None and score > link.get(key, 0.0):
-                link[key] = score
+            if key is not None and sim > link.get(key, 0.0):
+                link[key] = sim
         if not link:
             return []
-        t, w = self._vec[aid]
         when = self._ts[aid]
         cat = self._cat[aid]
-        mine = self._names[aid]
         days = max(half_life * c.half_life_factor, 1e-6)
+        weights = {n: self._idf(n) for n in mine} if c.names_weight else {}
+        total = sum(weights.values())
         keys = list(link)
         stories = [self._stories[k] for k in keys]
-        cos = self._cosines(t, w, stories)
+        cos = self._cosines(*vec, stories)
         out = []
         for key, story, cos_s in zip(keys, stories, cos.tolist(), strict=True):
             gap = max(0.0, when - story.last, story.first - when) / DAY
@@ -274,9 +290,9 @@ class StoryEngine:
             fit *= recency
             if cat and story.category() != cat:
                 fit *= c.other_category
-            if mine:
-                shared = sum(1 for n in mine if n in story.names)
-                fit += c.names_weight * shared / len(mine)
+            if total > 0:
+                shared = sum(w for n, w in weights.items() if n in story.names)
+                fit += c.names_weight * shared / total
             out.append((fit, key))
         out.sort(key=lambda fk: (-fk[0], str(fk[1])))
         return out
@@ -298,21 +314,26 @@ class StoryEngine:
         dots = np.where(lens > 0, dots, 0.0)
         return np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
 
-    def _join(self, key: Hashable, aid: Hashable) -> None:
+    def _join(
+        self,
+        key: Hashable,
+        aid: Hashable,
+        vec: tuple[np.ndarray, np.ndarray],
+        mine: frozenset[str],
+    ) -> None:
         story = self._stories[key]
         story.members.add(aid)
         self._story[aid] = key
         when = self._ts[aid]
         story.first, story.last = min(story.first, when), max(story.last, when)
-        t, w = self._vec[aid]
         story.set_centroid(
             *_sparse_add(
-                story.terms, story.weights, t, w, self.config.centroid_features
+                story.terms, story.weights, *vec, self.config.centroid_features
             )
         )
         cat = self._cat[aid]
         story.cats[cat] = story.cats.get(cat, 0) + 1
-        for n in self._names[aid]:
+        for n in mine:
             story.names[n] = story.names.get(n, 0) + 1
         self._trim_names(story)
 
@@ -331,9 +352,8 @@ class StoryEngine:
             return
         # The older story survives (ties: the key's text), so merge records always
         # point back in time and never form a cycle.
-        keep, gone = (
-            (a, b) if (a.first, str(a.key)) <= (b.first, str(b.key)) else (b, a)
-        )
+        older = (a.first, str(a.key)) <= (b.first, str(b.key))
+        keep, gone = (a, b) if older else (b, a)
         for aid in gone.members:
             self._story[aid] = keep.key
         keep.members |= gone.members
@@ -353,30 +373,29 @@ class StoryEngine:
         self._merged[gone.key] = keep.key
         self._log.append((gone.key, keep.key))
 
-    def remove(self, article_id: Hashable) -> Hashable | None:
+    def remove(
+        self, article_id: Hashable, related: RelatedEngine | None = None
+    ) -> Hashable | None:
         """Take an article out of its story; returns the story's key (None when
-        unknown). The story keeps its key while it has members; its centroid
-        keeps the article's words until the next `build`."""
+        unknown). Call it before `related.remove`, with `related`, so the
+        article's words leave the centroid too (else they stay until the next
+        `build`). The story keeps its key while it has members."""
         key = self._story.pop(article_id, None)
         if key is None:
             return None
         story = self._stories[key]
         story.members.discard(article_id)
-        t, w = self._vec.pop(article_id)
-        story.set_centroid(
-            *_sparse_add(
-                story.terms, story.weights, t, -w, self.config.centroid_features
+        if related is not None and article_id in related:
+            t, w = related.vector(article_id)
+            story.set_centroid(
+                *_sparse_add(
+                    story.terms, story.weights, t, -w, self.config.centroid_features
+                )
             )
-        )
         cat = self._cat.pop(article_id)
         story.cats[cat] = story.cats.get(cat, 1) - 1
         if story.cats[cat] <= 0:
             del story.cats[cat]
-        for n in self._names.pop(article_id):
-            if n in story.names:
-                story.names[n] -= 1
-                if story.names[n] <= 0:
-                    del story.names[n]
         self._ts.pop(article_id)
         if not story.members:
             del self._stories[key]
@@ -399,7 +418,7 @@ class StoryEngine:
 
     # -- persistence --------------------------------------------------------------
     def to_bytes(self) -> bytes:
-        """The whole state (numpy .npz, JSON, no pickle)."""
+        """The whole state (numpy .npz holding JSON and arrays, no pickle)."""
         ids = list(self._story)
         keys = list(self._stories)
         key_index = {k: i for i, k in enumerate(keys)}
@@ -411,15 +430,14 @@ class StoryEngine:
             "story": [key_index[self._story[i]] for i in ids],
             "ts": [self._ts[i] for i in ids],
             "cat": [self._cat[i] for i in ids],
-            "names": [sorted(self._names[i]) for i in ids],
             "keys": keys,
             "first": [s.first for s in stories],
             "last": [s.last for s in stories],
             "cats": [s.cats for s in stories],
             "story_names": [s.names for s in stories],
+            "name_df": self._name_df,
             "merged": [[old, new] for old, new in self._merged.items()],
         }
-        vec_lens = np.array([len(self._vec[i][0]) for i in ids], np.int64)
         cen_lens = np.array([len(s.terms) for s in stories], np.int64)
 
         def cat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
@@ -427,9 +445,6 @@ class StoryEngine:
 
         arrays: dict[str, Any] = {
             "meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
-            "vec_len": vec_lens,
-            "vec_terms": cat([self._vec[i][0] for i in ids], np.int32),
-            "vec_weights": cat([self._vec[i][1] for i in ids], np.float32),
             "cen_len": cen_lens,
             "cen_terms": cat([s.terms for s in stories], np.int32),
             "cen_weights": cat([s.weights for s in stories], np.float32),
@@ -449,38 +464,36 @@ class StoryEngine:
                 raise ValueError(f"story format {meta.get('version')}")
             self = cls(StoryConfig(**meta["config"]))
             keys = [_jsonable_id(k) for k in meta["keys"]]
+            cen_len = arrays["cen_len"]
+            cen_off = np.cumsum(cen_len) - cen_len
             for i, key in enumerate(keys):
                 story = _Story(key, meta["first"][i])
                 story.last = meta["last"][i]
                 story.cats = dict(meta["cats"][i])
                 story.names = dict(meta["story_names"][i])
-                self._stories[key] = story
-            vec_off = np.cumsum(arrays["vec_len"]) - arrays["vec_len"]
-            for n, raw in enumerate(meta["ids"]):
-                aid = _jsonable_id(raw)
-                key = keys[meta["story"][n]]
-                o, ln = int(vec_off[n]), int(arrays["vec_len"][n])
-                self._vec[aid] = (
-                    arrays["vec_terms"][o : o + ln].copy(),
-                    arrays["vec_weights"][o : o + ln].copy(),
-                )
-                self._ts[aid] = float(meta["ts"][n])
-                self._cat[aid] = meta["cat"][n]
-                self._names[aid] = frozenset(meta["names"][n])
-                self._story[aid] = key
-                self._stories[key].members.add(aid)
-            cen_off = np.cumsum(arrays["cen_len"]) - arrays["cen_len"]
-            for i, key in enumerate(keys):
-                o, ln = int(cen_off[i]), int(arrays["cen_len"][i])
-                story = self._stories[key]
+                o, ln = int(cen_off[i]), int(cen_len[i])
                 story.set_centroid(
                     arrays["cen_terms"][o : o + ln].copy(),
                     arrays["cen_weights"][o : o + ln].copy(),
                 )
+                self._stories[key] = story
+            for n, raw in enumerate(meta["ids"]):
+                aid = _jsonable_id(raw)
+                key = keys[meta["story"][n]]
+                self._ts[aid] = float(meta["ts"][n])
+                self._cat[aid] = meta["cat"][n]
+                self._story[aid] = key
+                self._stories[key].members.add(aid)
+            self._name_df = dict(meta["name_df"])
             self._merged = {
                 _jsonable_id(old): _jsonable_id(new) for old, new in meta["merged"]
             }
-        except (OSError, KeyError, IndexError, TypeError, zipfile.BadZipFile) as exc:
+            for old in self._merged:
+                self.resolve(old)  # a foreign file must not hold a merge cycle
+        except (
+            OSError, KeyError, IndexError, TypeError, AssertionError,
+            zipfile.BadZipFile,
+        ) as exc:  # fmt: skip
             raise ValueError(f"not a story-engine state: {exc}") from exc
         except ValueError as exc:
             raise ValueError(f"not a story-engine state: {exc}") from exc
