@@ -633,17 +633,16 @@ class RelatedEngine:
 
     def neighbours(
         self, article_id: Hashable, k: int = 50
-    ) -> tuple[list[Hashable], np.ndarray]:
+    ) -> tuple[list[Hashable], np.ndarray, np.ndarray]:
         """The article's `k` best-scored candidates, best first, above `min_score`,
-        without diversification or duplicate filtering, with the plain cosine of
-        each with the article's own vector (no recency, section or feedback):
-        the evidence the story engine clusters on. Raises KeyError for an
-        unknown id."""
+        without diversification or duplicate filtering: (ids, plain cosines with
+        the article's own vector, ranking scores). The evidence the story engine
+        clusters on. Raises KeyError for an unknown id."""
         slot = self._get_slot(article_id)
-        cands = self._scored(slot)[0][:k]
-        return [self._ids[s] for s in cands.tolist()], self._cosines(
-            self._vec.get(slot), cands
-        )
+        cands, score, _cos = self._scored(slot)
+        cands, score = cands[:k], score[:k]
+        plain = self._cosines(self._vec.get(slot), cands)
+        return [self._ids[s] for s in cands.tolist()], plain, score
 
     def vector(self, article_id: Hashable) -> tuple[np.ndarray, np.ndarray]:
         """The article's unit TF-IDF vector: (sorted feature ids, weights)."""

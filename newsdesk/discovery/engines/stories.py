@@ -69,16 +69,21 @@ class StoryConfig:
 
     neighbours: int = 30
     centroid_features: int = 200
-    join_threshold: float = 0.22
-    merge_threshold: float = 0.5
-    merge_similarity: float = 0.5
+    join_threshold: float = 0.18
+    merge_threshold: float = 0.12
+    merge_similarity: float = 0.3
     centroid_share: float = 0.5
-    other_category: float = 0.7
-    names_weight: float = 0.0
+    other_category: float = 0.3
+    names_weight: float = 0.1
     names_kept: int = 64
+    link_votes: int = 1
+    plain_link: float = 0.0
+    no_shared_name: float = 1.0
     recency_floor: float = 0.3
     # The recency half-life, in multiples of the related engine's half-life.
     half_life_factor: float = 0.25
+    # A story with no report for this many half-lives takes no new ones.
+    close_after: float = 8.0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -226,7 +231,16 @@ class StoryEngine:
         mine = frozenset(names(text)) | frozenset(t.casefold() for t in article.tags)
         for n in mine:
             self._name_df[n] = self._name_df.get(n, 0) + 1
-        ids, sims = related.neighbours(aid, self.config.neighbours)
+        ids, plain, scores = related.neighbours(aid, self.config.neighbours)
+        # The ranking score adds what the article's words alone miss (feedback
+        # from its neighbours, recency, section) but inflates weak matches when
+        # there are few candidates; the geometric mean with the plain cosine
+        # keeps both kinds of evidence and neither excess.
+        sims = (
+            np.sqrt(np.maximum(plain, 0.0) * np.maximum(scores, 0.0))
+            ** (1.0 - self.config.plain_link)
+            * np.maximum(plain, 0.0) ** self.config.plain_link
+        )
         ranked = self._rank(aid, vec, mine, ids, sims, related.half_life_days())
         c = self.config
         if ranked and ranked[0][0] >= c.join_threshold:
@@ -267,17 +281,24 @@ class StoryEngine:
     ) -> list[tuple[float, Hashable]]:
         """Candidate stories with their fit, best first (ties by key text)."""
         c = self.config
-        link: dict[Hashable, float] = {}
+        votes: dict[Hashable, list[float]] = {}
         for nid, sim in zip(ids, sims.tolist(), strict=True):
             key = self._story.get(nid)
-            if key is not None and sim > link.get(key, 0.0):
-                link[key] = sim
-        if not link:
+            if key is not None:
+                votes.setdefault(key, []).append(sim)
+        if not votes:
             return []
+        # A story that several neighbours belong to is better evidence than one
+        # lucky match: the link is the mean of its `link_votes` best similarities
+        # (missing ones count as 0, unless the story is smaller than that).
+        link = {}
+        for key, found in votes.items():
+            n = min(c.link_votes, len(self._stories[key].members))
+            link[key] = sum(sorted(found, reverse=True)[:n]) / n
         when = self._ts[aid]
         cat = self._cat[aid]
         days = max(half_life * c.half_life_factor, 1e-6)
-        weights = {n: self._idf(n) for n in mine} if c.names_weight else {}
+        weights = {n: self._idf(n) for n in mine}
         total = sum(weights.values())
         keys = list(link)
         stories = [self._stories[k] for k in keys]
@@ -285,14 +306,20 @@ class StoryEngine:
         out = []
         for key, story, cos_s in zip(keys, stories, cos.tolist(), strict=True):
             gap = max(0.0, when - story.last, story.first - when) / DAY
+            if gap > c.close_after * days:
+                continue  # a story silent for that long is over
             recency = c.recency_floor + (1 - c.recency_floor) * 2.0 ** (-gap / days)
             fit = c.centroid_share * cos_s + (1 - c.centroid_share) * link[key]
             fit *= recency
             if cat and story.category() != cat:
                 fit *= c.other_category
-            if total > 0:
+            if mine and story.names:
                 shared = sum(w for n, w in weights.items() if n in story.names)
-                fit += c.names_weight * shared / total
+                if not any(n in story.names for n in mine):
+                    # Reports of one event name the same people and places.
+                    fit *= c.no_shared_name
+                elif total > 0:
+                    fit += c.names_weight * shared / total
             out.append((fit, key))
         out.sort(key=lambda fk: (-fk[0], str(fk[1])))
         return out
