@@ -1,6 +1,6 @@
 from django.urls import path
 
-from newsdesk.discovery import recommend_views
+from newsdesk.discovery import recommend_views, story_views
 
 app_name = "discovery"
 
@@ -11,6 +11,8 @@ urlpatterns = [
         name="recommended",
     ),
     path("reader/", recommend_views.reader_page, name="reader"),
+    path("story/<int:pk>/", story_views.story, name="story-by-id"),
+    path("story/<int:pk>/<str:slug>/", story_views.story, name="story"),
     path("reader/clear", recommend_views.clear_history, name="clear"),
     path(
         "reader/personalise",

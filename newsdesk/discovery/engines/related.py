@@ -55,8 +55,10 @@ corpus):
 
 Stories: an article's story parent is its most similar earlier article (by the
 same score) if that score reaches `story_threshold`; its story is the root of the
-parent chain, named by that root's id. Parents are fixed when an article is
-added (or, after a bulk build, when first asked), so stories are stable. A link
+parent chain, named by that root's id. Parents are chosen when first asked and
+then kept. (The site's stories come from `stories.StoryEngine`, which clusters
+on this engine's vectors and neighbours; these chains stay for callers of this
+API.) A link
 holds only while its parent is the same version of the same article and still
 strictly earlier in (publication time, slot) order; a link broken by an edit or
 a delete is chosen again among earlier articles. So every walk goes back in time
@@ -387,7 +389,6 @@ class RelatedEngine:
         self._vec.set(slot, *self._vector(tids, vals))
         self._post_insert(slot)
         self._dups.add(slot, self._text(article))
-        self._assign_story(slot)
 
     update = add
 
@@ -629,6 +630,31 @@ class RelatedEngine:
         return [
             Match(self._ids[cands[p]], float(score[p]), float(cos[p])) for p in chosen
         ]
+
+    def neighbours(
+        self, article_id: Hashable, k: int = 50
+    ) -> tuple[list[Hashable], np.ndarray, np.ndarray]:
+        """The article's `k` best-scored candidates, best first, above `min_score`,
+        without diversification or duplicate filtering: (ids, plain cosines with
+        the article's own vector, ranking scores). The evidence the story engine
+        clusters on. Raises KeyError for an unknown id."""
+        slot = self._get_slot(article_id)
+        cands, score, _cos = self._scored(slot)
+        cands, score = cands[:k], score[:k]
+        plain = self._cosines(self._vec.get(slot), cands)
+        return [self._ids[s] for s in cands.tolist()], plain, score
+
+    def vector(self, article_id: Hashable) -> tuple[np.ndarray, np.ndarray]:
+        """The article's unit TF-IDF vector: (sorted feature ids, weights)."""
+        return self._vec.get(self._get_slot(article_id))
+
+    def timestamp(self, article_id: Hashable) -> float:
+        """The article's publication time (POSIX seconds)."""
+        return float(self._ts.a[self._get_slot(article_id)])
+
+    def half_life_days(self) -> float:
+        """The recency half-life in days (see `_half_life_days`)."""
+        return self._half_life_days()
 
     def duplicates_of(self, article_id: Hashable) -> list[Hashable]:
         """Ids of the article's duplicate group (exact and near copies), itself

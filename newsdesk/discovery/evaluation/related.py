@@ -19,11 +19,15 @@ Relevant = same story label. Everything runs in an isolated in-memory index.
     column. Without `label` every row is a duplicate pair and the list is taken
     as complete: every other pair of --data items counts as not a duplicate.
 
---stories adds B-cubed precision/recall/F1 of the engine's story clusters against
-the labels (labelled items only; one lookup per item, so it doubles the run time).
+--stories adds B-cubed precision/recall/F1 and cluster counts of the story
+engine (engines/stories.py) against the labels (labelled items only), twice:
+"stories" places every article in (time, id) order on the full index (batch, as
+`discovery rebuild` does), "stories_streaming" adds the articles one by one in
+time order to an empty related index and story engine, as the site does when
+articles are published (each article sees only earlier ones; IDF grows).
 
-Prints one JSON line: {"n", "corpus", "engine", "baselines", ["stories"],
-["duplicates"]}; "n" counts the queries.
+Prints one JSON line: {"n", "corpus", "engine", "baselines", ["stories",
+"stories_streaming"], ["duplicates"]}; "n" counts the queries.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ import numpy as np
 from tqdm import tqdm
 
 from newsdesk.discovery.engines.related import Article, RelatedEngine
+from newsdesk.discovery.engines.stories import StoryEngine
 
 from .ranking import RankingScores, pair_scores
 
@@ -292,12 +297,18 @@ def evaluate_ranking(
         scores["newest"].add(ranked, rel)
     extra = {}
     if stories:
-        labelled = [it for it in items if it.label is not None]
-        found = {
-            it.article.id: engine.story_of(it.article.id)
-            for it in tqdm(labelled, desc="stories", **bar_opts)
-        }
-        extra["stories"] = bcubed({it.article.id: it.label for it in labelled}, found)
+        gold = {it.article.id: it.label for it in items if it.label is not None}
+        batch = StoryEngine()
+        batch.build(
+            articles,
+            engine,
+            progress=lambda it, **kw: tqdm(it, desc="stories", **kw, **bar_opts),
+        )
+        extra["stories"] = bcubed(gold, {i: batch.story_of(i) for i in gold})
+        streamed = stream_stories(articles, bar_opts=bar_opts)
+        extra["stories_streaming"] = bcubed(
+            gold, {i: streamed.story_of(i) for i in gold}
+        )
     return {
         "n": len(queries),
         "corpus": len(items),
@@ -308,6 +319,22 @@ def evaluate_ranking(
         },
         **extra,
     }
+
+
+def stream_stories(
+    articles: list[Article], *, bar_opts: dict[str, Any] | None = None
+) -> StoryEngine:
+    """The site's incremental mode: publish `articles` one by one in time order
+    into an empty related index and story engine."""
+    engine, stories = RelatedEngine(), StoryEngine()
+    ordered = sorted(
+        articles,
+        key=lambda a: (a.published or datetime.min.replace(tzinfo=UTC), str(a.id)),
+    )
+    for article in tqdm(ordered, desc="streaming", **(bar_opts or {"disable": True})):
+        engine.add(article)
+        stories.add(article, engine)
+    return stories
 
 
 def bcubed(gold: dict[Hashable, Any], found: dict[Hashable, Any]) -> dict[str, float]:
