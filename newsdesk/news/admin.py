@@ -216,8 +216,13 @@ class ArticleAdmin(admin.ModelAdmin):
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         response = super().changeform_view(request, object_id, form_url, extra_context)
-        # The body editor's import map is the one inline script the CSP admits.
-        response._csp_update = {"script-src": [editor.importmap_csp_source()]}
+        # The body editor's import map is the one inline script the CSP admits;
+        # the editor also adds <style> elements of its own (styles cannot run
+        # script, and this page is for staff only).
+        response._csp_update = {
+            "script-src": [editor.importmap_csp_source()],
+            "style-src": ["'unsafe-inline'"],
+        }
         return response
 
     actions = ("publish_selected", "withdraw_selected")

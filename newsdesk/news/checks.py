@@ -1,8 +1,9 @@
 """Health checks of a running installation, for `python -m newsdesk doctor`.
 
-They are Django system checks tagged "doctor" and registered as deployment
-checks, so that `migrate`, `runserver` and the tests never run them (they touch
-the database, the cache and the disk), while `doctor` and `check --deploy` do.
+They are Django system checks tagged "doctor" in a registry of their own, so
+that only `doctor` runs them: `migrate`, `runserver`, `check --deploy` and the
+tests never do (they touch the database, the cache and the disk, and an
+unmigrated database is what `migrate` is for).
 Each app registers the checks of what it owns (discovery: the related index).
 Every problem is an Error or Warning whose hint says what to do; a check that
 passes returns an Info saying what it found, so the report shows what was
@@ -20,6 +21,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core import checks
 from django.core.cache import caches
+from django.core.checks.registry import CheckRegistry
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import DatabaseError, connection
@@ -34,8 +36,11 @@ RUNNING_TOO_LONG = timedelta(hours=2)
 WEAK_KEY_PREFIX = "django-insecure"
 
 
+registry = CheckRegistry()
+
+
 def doctor_check(func):
-    return checks.register(TAG, deploy=True)(func)
+    return registry.register(func, TAG)
 
 
 def database_ready() -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core import checks
 from django.core.management.base import BaseCommand, CommandError
 
-from newsdesk.news.checks import TAG
+from newsdesk.news.checks import registry
 
 LABELS = {
     checks.DEBUG: "ok",
@@ -38,7 +38,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, deploy, strict, **options):
         found = list(checks.run_checks(include_deployment_checks=False))
-        found += checks.run_checks(tags=[TAG], include_deployment_checks=True)
+        found += registry.run_checks()
         if deploy:
             found += [
                 m
