@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import (
@@ -26,15 +28,17 @@ MAX_QUERY_CHARS = 500
 HOME_PER_SECTION = 4
 
 
+# ASCII digits only (int() also takes "+2", " 2", "2_0" and other scripts' digits),
+# and few enough that any offset computed from them fits a 64-bit integer column.
+_PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
 def _page_number(request) -> int:
+    """The ?page= number; 404 for anything that is not a page number (never 500)."""
     raw = request.GET.get("page", "1")
-    try:
-        number = int(raw)
-    except ValueError:
-        raise Http404("Page numbers are whole numbers") from None
-    if number < 1:
-        raise Http404("Page numbers start at 1")
-    return number
+    if not _PAGE_NUMBER.fullmatch(raw) or int(raw) < 1:
+        raise Http404("No such page")
+    return int(raw)
 
 
 def _paginate(request, queryset):
