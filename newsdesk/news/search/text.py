@@ -1,0 +1,328 @@
+"""Query parsing and ranking rules shared by every search backend (pure Python).
+
+Nothing here touches the database: backends hand in what they looked up
+(vocabulary rows, scores, texts, dates) and get back decisions. The rules, and
+why each one bounds cost or helps a reader:
+
+- A query is at most MAX_TERMS words of at most MAX_TERM_CHARS characters;
+  operators and quotes are never syntax. Words are compared case- and
+  accent-insensitively (NFKD, combining marks dropped), as the indexes do.
+- Stop words and one-letter words never drive retrieval when the query has a
+  real word: on their own they match nearly every article (issue 14: `q=a`).
+  A query made only of them is still answered, as exact words, never as prefixes.
+- Nothing is matched by prefix in the index. Spelling variants of a word of at
+  least MIN_VARIANT_CHARS letters ("zelensky" -> "zelenskyy", "ukrainian" ->
+  "ukraine") come from a bounded look-up in the index vocabulary and are kept
+  only when `is_variant` accepts them (a few letters apart at the end of a long
+  stem, or a demonym-like ending), at most MAX_VARIANTS per word.
+- A year in the query ("2019 election") is matched against the publication
+  year, not as a word: articles rarely print the year they are about.
+- Ranking: the backend's BM25-style score of all the words (or ts_rank on
+  PostgreSQL), plus pseudo-relevance feedback (the words that distinguish the
+  best matches, RM3-style, added with a lower weight), plus a small recency
+  prior (half-life RECENCY_HALF_LIFE_DAYS). Phrases count through the backends'
+  proximity-aware scores.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+
+import snowballstemmer
+from rapidfuzz.distance import OSA
+
+MAX_TERMS = 12
+MAX_TERM_CHARS = 40
+MIN_VARIANT_CHARS = 4
+MAX_VARIANTS = 4
+FEEDBACK_DOCS = 10
+FEEDBACK_TERMS = 5
+FEEDBACK_WEIGHT = 0.4
+RECENCY_WEIGHT = 0.1
+RECENCY_HALF_LIFE_DAYS = 30.0
+YEAR_WEIGHT = 0.25
+
+# English function words (the common core of the Snowball and SMART lists).
+_STOP_WORDS = """a about above after again against all am an and any are as at be
+    because been before being below between both but by can could did do does doing down
+    during each few for from further had has have having he her here hers herself
+    him himself his how i if in into is it its itself just me more most my myself
+    no nor not now of off on once only or other our ours ourselves out over own
+    same she should so some such than that the their theirs them themselves then
+    there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours
+    yourself yourselves says said say also"""
+STOP_WORDS = frozenset(_STOP_WORDS.split())
+# Endings that turn a place into its people or language, compared on stems:
+# Russia -> Russian, Cuba -> Cuban, Iran -> Iranian, Sudan -> Sudanese ("sudanes"),
+# Turk -> Turkish, Israel -> Israeli. A one-letter ending needs a longer stem:
+# Porter spells a final y as i, so "polic" + "i" is policy, not a people.
+NAME_ENDINGS = ("n", "an", "ian", "es", "ish", "i")
+_WORD = re.compile(r"\w+", re.UNICODE)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
+
+
+def normalize(text: str) -> str:
+    """Lower case without diacritics: what unicode61 remove_diacritics and
+    unaccent do to indexed text."""
+    if text.isascii():
+        return text.lower()
+    return _NON_ASCII.sub(_strip_marks, text.casefold())
+
+
+def _strip_marks(run: re.Match[str]) -> str:
+    decomposed = unicodedata.normalize("NFKD", run.group())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=8)
+def _stemmer(language: str):
+    return snowballstemmer.stemmer(language)
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str, language: str) -> str:
+    """The index's stem of a normalized word ("porter" for SQLite FTS5,
+    "english" for PostgreSQL's english_stem; both are Snowball algorithms)."""
+    return _stemmer(language).stemWord(word)
+
+
+@dataclass(frozen=True)
+class Term:
+    word: str  # normalized
+    weak: bool  # a stop word or a single character: never drives retrieval alone
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    terms: tuple[Term, ...]
+    years: tuple[int, ...] = ()
+
+    @property
+    def strong(self) -> tuple[Term, ...]:
+        return tuple(t for t in self.terms if not t.weak)
+
+    @property
+    def retrieval_terms(self) -> tuple[Term, ...]:
+        """The words that select candidates: the strong ones, else all."""
+        return self.strong or self.terms
+
+    def __bool__(self) -> bool:
+        return bool(self.terms)
+
+
+def parse(query: str) -> ParsedQuery:
+    """The words of a reader's query; every operator and quote is dropped."""
+    words: list[str] = []
+    for raw in _WORD.findall(query or ""):
+        word = normalize(raw)[:MAX_TERM_CHARS]
+        word = "".join(_WORD.findall(word))  # normalization can leave non-word marks
+        if word and word not in words:
+            words.append(word)
+        if len(words) == MAX_TERMS:
+            break
+    years = tuple(int(w) for w in words if _YEAR.fullmatch(w))
+    terms = tuple(
+        Term(w, w in STOP_WORDS or len(w) == 1 or _YEAR.fullmatch(w) is not None)
+        for w in words
+    )
+    return ParsedQuery(terms, years)
+
+
+def variant_prefix(word_stem: str) -> str | None:
+    """The vocabulary range to look variants up in (all stems starting with it),
+    or None when the word is too short to have variants."""
+    if len(word_stem) < MIN_VARIANT_CHARS or word_stem.isdigit():
+        return None
+    return word_stem[: max(MIN_VARIANT_CHARS, len(word_stem) - 2)]
+
+
+def is_variant(word_stem: str, candidate: str) -> bool:
+    """Whether `candidate` (a stem from the index) spells the same name or word
+    as `word_stem`: a demonym/possessive ending added or removed, or, for stems
+    of six letters or more, one edit in the last three letters (Zelensky,
+    Zelenskyy, Zelenskiy)."""
+    if candidate == word_stem or candidate.isdigit():
+        return False
+    short, long_ = sorted((word_stem, candidate), key=len)
+    if long_.startswith(short) and len(short) >= MIN_VARIANT_CHARS:
+        ending = long_[len(short) :]
+        return ending in NAME_ENDINGS and (len(ending) > 1 or len(short) >= 6)
+    common = len(_common_prefix(word_stem, candidate))
+    return (
+        len(word_stem) >= 6
+        and common >= len(word_stem) - 3
+        and OSA.distance(word_stem, candidate, score_cutoff=1) <= 1
+    )
+
+
+def pick_variants(
+    word_stem: str, vocabulary: Iterable[tuple[str, int]], *, limit: int = MAX_VARIANTS
+) -> list[str]:
+    """The most frequent accepted variants among (stem, document count) rows."""
+    found = [(df, v) for v, df in vocabulary if df > 0 and is_variant(word_stem, v)]
+    return [v for _, v in sorted(found, reverse=True)[:limit]]
+
+
+def suggestion(
+    word_stem: str, vocabulary: Iterable[tuple[str, int]]
+) -> tuple[str, int] | None:
+    """The likeliest intended stem for a word the index does not hold: within one
+    edit (two for stems of seven letters or more), the most frequent wins."""
+    allowed = 1 if len(word_stem) < 7 else 2
+    best: tuple[int, int, str] | None = None
+    for candidate, df in vocabulary:
+        if df <= 0 or candidate == word_stem or candidate.isdigit():
+            continue
+        distance = OSA.distance(word_stem, candidate, score_cutoff=allowed)
+        if distance <= allowed:
+            key = (distance, -df, candidate)
+            if best is None or key < best:
+                best = key
+    return (best[2], -best[1]) if best else None
+
+
+def _common_prefix(a: str, b: str) -> str:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return a[:n]
+
+
+# -- ranking ------------------------------------------------------------------------
+@dataclass
+class Candidate:
+    id: int
+    score: float  # the backend's relevance score, higher is better
+    published: datetime
+    feedback: float = 0.0  # score of the feedback words, higher is better
+    final: float = field(default=0.0, init=False)
+
+
+def tokens(text: str) -> list[str]:
+    """The normalized words of a text, in order."""
+    return _WORD.findall(normalize(text))
+
+
+def feedback_words(
+    bags: Sequence[set[str]],
+    *,
+    exclude: set[str],
+    language: str,
+    min_docs: int = 2,
+    limit: int = 4 * FEEDBACK_TERMS,
+) -> list[str]:
+    """Candidate expansion words: words of the best matches (one set of words
+    each) that occur in at least `min_docs` of them, most widespread first;
+    stop words, numbers, short words and words whose stem is in `exclude` (the
+    query's own) are left out."""
+    counts: Counter[str] = Counter()
+    for bag in bags:
+        counts.update(
+            w for w in bag if len(w) > 2 and not w.isdigit() and w not in STOP_WORDS
+        )
+    heads = {e[:3] for e in exclude}
+    common = [
+        (n, w)
+        for w, n in counts.items()
+        if n >= min_docs and not (w[:3] in heads and stem(w, language) in exclude)
+    ]
+    return [w for _, w in sorted(common, key=lambda x: (-x[0], x[1]))[:limit]]
+
+
+def pick_feedback(
+    words: Sequence[str],
+    bags: Sequence[set[str]],
+    doc_freq: Mapping[str, int],
+    total_docs: int,
+    *,
+    language: str,
+    limit: int = FEEDBACK_TERMS,
+) -> list[str]:
+    """RM3-style selection: share of feedback documents holding the word times
+    its inverse document frequency in the whole index; the best `limit` words."""
+    if not bags:
+        return []
+    scored = []
+    for word in words:
+        df = doc_freq.get(stem(word, language), 0)
+        if df <= 0:
+            continue
+        share = sum(1 for bag in bags if word in bag) / len(bags)
+        scored.append((share * _idf(df, total_docs), word))
+    scored.sort(key=lambda x: (-x[0], x[1]))
+    return [w for s, w in scored[:limit] if s > 0]
+
+
+def bm25(
+    words: Sequence[str],
+    docs: Mapping[int, Counter[str]],
+    doc_freq: Mapping[str, int],
+    total_docs: int,
+    *,
+    language: str,
+    k1: float = 1.2,
+    b: float = 0.75,
+) -> dict[int, float]:
+    """Okapi BM25 of `docs` (word counts by id) for `words`; a document word
+    counts for a query word when both have the same stem."""
+    if not docs or not words:
+        return {}
+    lengths = {i: sum(c.values()) for i, c in docs.items()}
+    average = (sum(lengths.values()) / len(lengths)) or 1.0
+    vocabulary = {w for c in docs.values() for w in c}
+    scores = dict.fromkeys(docs, 0.0)
+    for word in words:
+        word_stem = stem(word, language)
+        forms = {
+            v
+            for v in vocabulary
+            if v[:3] == word[:3] and (v == word or stem(v, language) == word_stem)
+        }
+        idf = _idf(doc_freq.get(word_stem, 0), total_docs)
+        for i, counts in docs.items():
+            tf = sum(counts[f] for f in forms if f in counts)
+            if tf:
+                norm = k1 * (1 - b + b * lengths[i] / average)
+                scores[i] += idf * tf * (k1 + 1) / (tf + norm)
+    return scores
+
+
+def _idf(df: int, total_docs: int) -> float:
+    return math.log(1 + (total_docs - df + 0.5) / (df + 0.5))
+
+
+def rank(
+    candidates: list[Candidate],
+    *,
+    now: datetime,
+    years: Sequence[int] = (),
+    feedback_weight: float = FEEDBACK_WEIGHT,
+    recency_weight: float = RECENCY_WEIGHT,
+) -> list[Candidate]:
+    """Candidates best first: relevance and feedback scores scaled to the best
+    of each, a bonus for a year named in the query, a recency prior; ties go to
+    the newer article."""
+    if not candidates:
+        return []
+    top = max(c.score for c in candidates) or 1.0
+    top_feedback = max(c.feedback for c in candidates) or 1.0
+    for c in candidates:
+        age_days = max(0.0, (now - c.published).total_seconds() / 86400)
+        c.final = (
+            c.score / top
+            + feedback_weight * c.feedback / top_feedback
+            + recency_weight * 0.5 ** (age_days / RECENCY_HALF_LIFE_DAYS)
+            + (YEAR_WEIGHT if c.published.year in years else 0.0)
+        )
+    return sorted(candidates, key=lambda c: (-c.final, -c.published.timestamp()))
