@@ -9,11 +9,11 @@ topics are NOT indexed). Every topic name held by at least --min-items items is
 issued as a query, as a reader would type it; the relevant articles are the
 items carrying that topic anywhere in their path.
 
-The index is a throwaway test database of the configured kind (an in-memory
-SQLite database, or `test_<name>` on PostgreSQL, created and dropped like the
-test runner does), so the engine measured is the site's own backend
-(`get_search_backend()`) with its settings. "Now" is the newest item's day, for
-the recency prior.
+The index is a throwaway database of the configured kind (an in-memory SQLite
+database, or `newsdesk_evaluate_search` on PostgreSQL, created and dropped the
+way the test runner does; the role needs CREATEDB), so the engine measured is
+the site's own backend (`get_search_backend()`) with its settings. "Now" is
+the newest item's day, for the recency prior.
 
 Baselines over the same index and fields:
   * `bm25`: plain BM25 of the query's words, disjunctive (any word matches), the
@@ -259,6 +259,11 @@ def run(options: dict[str, Any], stderr: Any = None) -> dict[str, Any]:
     # A throwaway database of the configured kind, created and dropped as the
     # test runner does: the site's own data is never touched.
     old_name = connection.settings_dict["NAME"]
+    if connection.vendor != "sqlite":  # SQLite's is in memory, private to us
+        # A name of its own, never the test runner's test_<name>.
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = (
+            "newsdesk_evaluate_search"
+        )
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         return evaluate(items, min_items=min_items, stream=stream)

@@ -76,10 +76,6 @@ class SearchBackend:
         raise NotImplementedError
 
 
-class SearchInterrupted(Exception):
-    """The search reached its time limit."""
-
-
 @dataclass(frozen=True)
 class Group:
     """One query word and the index stems that stand for it."""
@@ -89,16 +85,26 @@ class Group:
     variants: tuple[str, ...] = ()
 
 
+class SearchInterrupted(Exception):
+    """The search reached its time limit."""
+
+
 @dataclass
 class Deadline:
     seconds: float
     started: float = field(default_factory=time.monotonic)
 
     def expired(self) -> bool:
-        return time.monotonic() - self.started > self.seconds
+        return time.monotonic() - self.started >= self.seconds
 
     def half_spent(self) -> bool:
         return time.monotonic() - self.started > self.seconds / 2
+
+    def check(self) -> None:
+        """Between statements: stop once the time is up (the database stops a
+        running statement; this stops the next one from starting)."""
+        if self.expired():
+            raise SearchInterrupted
 
 
 class IndexedBackend(SearchBackend):
@@ -184,15 +190,20 @@ class IndexedBackend(SearchBackend):
         terms = parsed.retrieval_terms
         stems = [text.stem(t.word, self.language) for t in terms]
         prefixes = {s: p for s in stems if (p := text.variant_prefix(s)) is not None}
+        shorter = {s: text.shorter_forms(s) for s in stems}
         doc_freq, ranges = self.vocabulary(
-            stems, sorted(set(prefixes.values())), per_prefix=50
+            sorted({*stems, *(f for forms in shorter.values() for f in forms)}),
+            sorted(set(prefixes.values())),
+            per_prefix=50,
         )
         groups, unknown = [], []
         for term, s in zip(terms, stems, strict=True):
-            rows = ranges.get(prefixes.get(s, ""), [])
+            rows = ranges.get(prefixes.get(s, ""), []) + [
+                (f, doc_freq[f]) for f in shorter[s] if f in doc_freq
+            ]
             variants = [
                 v
-                for v in text.pick_variants(s, rows)
+                for v in text.pick_variants(term.word, s, rows)
                 if text.stem(v, self.language) == v  # the index would re-stem it
             ]
             groups.append(Group(term.word, s, tuple(variants)))
@@ -201,7 +212,9 @@ class IndexedBackend(SearchBackend):
         return groups, doc_freq, unknown
 
     def _search(self, parsed, offset, limit, sort, now, deadline):
+        deadline.check()
         groups, doc_freq, unknown = self._groups(parsed)
+        deadline.check()
         cap = settings.NEWSDESK_SEARCH_MAX_RESULTS
         if not parsed.strong:
             # Only stop words and letters: ranking the whole index by how much it
@@ -234,6 +247,7 @@ class IndexedBackend(SearchBackend):
             total = len(ordered)
             if total >= cap:
                 total = self.count(groups, require_all=False, cap=COUNT_CAP)
+        deadline.check()
         page_ids = ordered[offset : offset + limit]
         snippets = self.snippets(groups, page_ids) if page_ids else {}
         articles = Article.objects.select_related("category").in_bulk(page_ids)

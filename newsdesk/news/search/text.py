@@ -145,30 +145,49 @@ def variant_prefix(word_stem: str) -> str | None:
     return word_stem[: max(MIN_VARIANT_CHARS, len(word_stem) - 2)]
 
 
-def is_variant(word_stem: str, candidate: str) -> bool:
+def shorter_forms(word_stem: str) -> list[str]:
+    """The stem without a demonym ending (Ukrainian -> Ukrain(e)), to look up by
+    key: ranges only find longer forms."""
+    return [
+        word_stem[: -len(e)]
+        for e in NAME_ENDINGS
+        if word_stem.endswith(e) and len(word_stem) - len(e) >= MIN_VARIANT_CHARS
+    ]
+
+
+def is_variant(word: str, word_stem: str, candidate: str) -> bool:
     """Whether `candidate` (a stem from the index) spells the same name or word
-    as `word_stem`: a demonym/possessive ending added or removed, or, for stems
-    of six letters or more, one edit in the last three letters (Zelensky,
-    Zelenskyy, Zelenskiy)."""
-    if candidate == word_stem or candidate.isdigit():
+    as the query word (given with its stem): a demonym/possessive ending added
+    or removed, or, for words of seven letters or more, one edit (two from
+    eight letters) after all but the last three letters (Zelensky, Zelenskyy,
+    Zelenskiy), whichever of the word and its stem it is compared with
+    (stemmers treat a final y differently)."""
+    if candidate in (word, word_stem) or candidate.isdigit():
         return False
     short, long_ = sorted((word_stem, candidate), key=len)
     if long_.startswith(short) and len(short) >= MIN_VARIANT_CHARS:
         ending = long_[len(short) :]
-        return ending in NAME_ENDINGS and (len(ending) > 1 or len(short) >= 6)
-    common = len(_common_prefix(word_stem, candidate))
-    return (
-        len(word_stem) >= 6
-        and common >= len(word_stem) - 3
-        and OSA.distance(word_stem, candidate, score_cutoff=1) <= 1
+        if ending in NAME_ENDINGS and (len(ending) > 1 or len(short) >= 6):
+            return True
+    return any(
+        len(form) >= 7
+        and len(_common_prefix(form, candidate)) >= len(form) - 3
+        and OSA.distance(form, candidate, score_cutoff=2) <= (len(form) >= 8) + 1
+        for form in (word, word_stem)
     )
 
 
 def pick_variants(
-    word_stem: str, vocabulary: Iterable[tuple[str, int]], *, limit: int = MAX_VARIANTS
+    word: str,
+    word_stem: str,
+    vocabulary: Iterable[tuple[str, int]],
+    *,
+    limit: int = MAX_VARIANTS,
 ) -> list[str]:
     """The most frequent accepted variants among (stem, document count) rows."""
-    found = [(df, v) for v, df in vocabulary if df > 0 and is_variant(word_stem, v)]
+    found = [
+        (df, v) for v, df in vocabulary if df > 0 and is_variant(word, word_stem, v)
+    ]
     return [v for _, v in sorted(found, reverse=True)[:limit]]
 
 

@@ -1,4 +1,4 @@
-"""`python -m newsdesk evaluate related|recommend|search ...`: offline quality evaluations.
+"""`python -m newsdesk evaluate related|recommend|search ...`: offline evaluations.
 
 Each evaluation lives in newsdesk.discovery.evaluation.<name> and exposes
 `add_arguments(parser)` and `run(options, stdout) -> dict`; the command prints the
