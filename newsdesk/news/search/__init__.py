@@ -203,7 +203,7 @@ class IndexedBackend(SearchBackend):
             ]
             variants = [
                 v
-                for v in text.pick_variants(term.word, s, rows)
+                for v in text.pick_variants(term.word, s, dict(rows).items())
                 if text.stem(v, self.language) == v  # the index would re-stem it
             ]
             groups.append(Group(term.word, s, tuple(variants)))

@@ -33,6 +33,8 @@ from . import is_interrupt as _is_interrupt
 
 CONFIG = "newsdesk_search"
 VECTOR = "search_vector"
+# Weights of D (text), C (unused), B (standfirst), A (headline): as on SQLite.
+WEIGHTS = "{0.5, 0.5, 0.75, 1.0}"
 LIVE = "a.status IN ('published', 'scheduled') AND a.published_at <= %s"
 _HIGHEST = "\U0010ffff"  # sorts after every string in the "C" collation
 HEADLINE_OPTIONS = (
@@ -102,7 +104,10 @@ class PostgresBackend(IndexedBackend):
     def retrieve(self, groups, *, require_all, order, limit):
         query, params = tsquery(groups, require_all=require_all)
         score, order_by = {
-            RELEVANCE: (f"ts_rank_cd(a.{VECTOR}, q.q, 1)", "score DESC, a.id DESC"),
+            RELEVANCE: (
+                f"ts_rank_cd('{WEIGHTS}', a.{VECTOR}, q.q, 1)",
+                "score DESC, a.id DESC",
+            ),
             DATE: ("0.0", "a.published_at DESC, a.id DESC"),
             ADDED: ("0.0", "a.id DESC"),
         }[order]

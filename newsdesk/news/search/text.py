@@ -17,11 +17,15 @@ why each one bounds cost or helps a reader:
   stem, or a demonym-like ending), at most MAX_VARIANTS per word.
 - A year in the query ("2019 election") is matched against the publication
   year, not as a word: articles rarely print the year they are about.
-- Ranking: the backend's BM25-style score of all the words (or ts_rank on
-  PostgreSQL), plus pseudo-relevance feedback (the words that distinguish the
-  best matches, RM3-style, added with a lower weight), plus a small recency
-  prior (half-life RECENCY_HALF_LIFE_DAYS). Phrases count through the backends'
-  proximity-aware scores.
+- Ranking (`rank`), each part scaled to the best candidate's: the backend's
+  BM25 score of the words and their variants (SQLite; cover density on
+  PostgreSQL, where words close together, as in a phrase, score higher),
+  plus FEEDBACK_WEIGHT x BM25 of pseudo-relevance feedback words (RM3-style:
+  the words most of the best matches share, weighted by rarity), plus
+  STORY_WEIGHT x closeness in time to the best matches (a story's coverage
+  clusters within days: STORY_DAYS), plus a small recency prior
+  (RECENCY_WEIGHT, half-life RECENCY_HALF_LIFE_DAYS), plus YEAR_WEIGHT when
+  the article was published in a year the query names.
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ FEEDBACK_WEIGHT = 0.4
 RECENCY_WEIGHT = 0.1
 RECENCY_HALF_LIFE_DAYS = 30.0
 YEAR_WEIGHT = 0.25
+STORY_WEIGHT = 0.4
+STORY_DAYS = 15.0
 
 # English function words (the common core of the Snowball and SMART lists).
 _STOP_WORDS = """a about above after again against all am an and any are as at be
@@ -60,11 +66,33 @@ _STOP_WORDS = """a about above after again against all am an and any are as at b
     what when where which while who whom why will with would you your yours
     yourself yourselves says said say also"""
 STOP_WORDS = frozenset(_STOP_WORDS.split())
-# Endings that turn a place into its people or language, compared on stems:
-# Russia -> Russian, Cuba -> Cuban, Iran -> Iranian, Sudan -> Sudanese ("sudanes"),
-# Turk -> Turkish, Israel -> Israeli. A one-letter ending needs a longer stem:
-# Porter spells a final y as i, so "polic" + "i" is policy, not a people.
-NAME_ENDINGS = ("n", "an", "ian", "es", "ish", "i")
+# Pairs of endings that turn a place into its people, language or adjective,
+# compared on Snowball stems, with the shortest common part each needs:
+# Canad-a/Canad-ian, Syri-a/Syri-an, Hondur-as/Hondur-an, Kosov-o/Kosov-an,
+# Sudan/Sudan-es(e), Russia/Russia-n, Israel/Israel-i, East/East-ern.
+# One-letter endings need long stems: Porter spells a final y as i, so
+# "polic" + "i" is policy, not a people; and "n" only follows an "a".
+NAME_ENDINGS: dict[frozenset[str], int] = {
+    frozenset(pair): base
+    for pair, base in {
+        ("", "n"): 5,
+        ("", "a"): 6,
+        ("", "i"): 6,
+        ("", "an"): 4,
+        ("", "ian"): 4,
+        ("", "vian"): 4,
+        ("", "ean"): 5,
+        ("", "ish"): 4,
+        ("", "ern"): 4,
+        ("", "es"): 5,
+        ("a", "an"): 4,
+        ("a", "ian"): 4,
+        ("a", "es"): 4,
+        ("e", "ian"): 4,
+        ("o", "an"): 4,
+        ("as", "an"): 4,
+    }.items()
+}
 _WORD = re.compile(r"\w+", re.UNICODE)
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
@@ -142,38 +170,55 @@ def variant_prefix(word_stem: str) -> str | None:
     or None when the word is too short to have variants."""
     if len(word_stem) < MIN_VARIANT_CHARS or word_stem.isdigit():
         return None
-    return word_stem[: max(MIN_VARIANT_CHARS, len(word_stem) - 2)]
+    return word_stem[: max(MIN_VARIANT_CHARS, len(word_stem) - 3)]
 
 
 def shorter_forms(word_stem: str) -> list[str]:
-    """The stem without a demonym ending (Ukrainian -> Ukrain(e)), to look up by
+    """The stem without a name ending (Ukrainian -> Ukrain(e)), to look up by
     key: ranges only find longer forms."""
-    return [
+    endings = {e for pair in NAME_ENDINGS for e in pair if e}
+    return sorted(
         word_stem[: -len(e)]
-        for e in NAME_ENDINGS
+        for e in endings
         if word_stem.endswith(e) and len(word_stem) - len(e) >= MIN_VARIANT_CHARS
-    ]
+    )
 
 
 def is_variant(word: str, word_stem: str, candidate: str) -> bool:
-    """Whether `candidate` (a stem from the index) spells the same name or word
-    as the query word (given with its stem): a demonym/possessive ending added
-    or removed, or, for words of seven letters or more, one edit (two from
-    eight letters) after all but the last three letters (Zelensky, Zelenskyy,
-    Zelenskiy), whichever of the word and its stem it is compared with
-    (stemmers treat a final y differently)."""
+    """Whether `candidate` (a stem from the index) spells the same name as the
+    query word (given with its stem):
+
+    - the two differ only by a pair of NAME_ENDINGS after a long enough
+      common part (Canada, Canadian; Iran, Iranian);
+    - or both stems have seven letters or more, differ in length by two at
+      most and agree on all but the last letter of the shorter, or (eight
+      letters or more, same length) on all but one of the last two: Zelensky,
+      Zelenskyy, Zelenskiy. Transliterations of a name differ at its end; an
+      edit inside a word makes another word (protest, protect; investor).
+    """
     if candidate in (word, word_stem) or candidate.isdigit():
         return False
-    short, long_ = sorted((word_stem, candidate), key=len)
-    if long_.startswith(short) and len(short) >= MIN_VARIANT_CHARS:
-        ending = long_[len(short) :]
-        if ending in NAME_ENDINGS and (len(ending) > 1 or len(short) >= 6):
+    common = len(_common_prefix(word_stem, candidate))
+    for cut in range(3):
+        base = common - cut
+        if base < MIN_VARIANT_CHARS:
+            break
+        tails = frozenset({word_stem[base:], candidate[base:]})
+        needed = NAME_ENDINGS.get(tails)
+        if needed is not None and base >= needed:
+            if tails == frozenset({"", "n"}) and word_stem[base - 1] != "a":
+                continue
             return True
-    return any(
-        len(form) >= 7
-        and len(_common_prefix(form, candidate)) >= len(form) - 3
-        and OSA.distance(form, candidate, score_cutoff=2) <= (len(form) >= 8) + 1
-        for form in (word, word_stem)
+    shorter = min(len(word_stem), len(candidate))
+    if shorter < 7 or abs(len(word_stem) - len(candidate)) > 2:
+        return False
+    if common >= shorter - 1:
+        return True
+    return (
+        shorter >= 8
+        and common >= shorter - 2
+        and len(word_stem) == len(candidate)
+        and OSA.distance(word_stem, candidate) <= 1
     )
 
 
@@ -239,7 +284,7 @@ def feedback_words(
     exclude: set[str],
     language: str,
     min_docs: int = 2,
-    limit: int = 4 * FEEDBACK_TERMS,
+    limit: int | None = None,
 ) -> list[str]:
     """Candidate expansion words: words of the best matches (one set of words
     each) that occur in at least `min_docs` of them, most widespread first;
@@ -256,6 +301,7 @@ def feedback_words(
         for w, n in counts.items()
         if n >= min_docs and not (w[:3] in heads and stem(w, language) in exclude)
     ]
+    limit = 4 * FEEDBACK_TERMS if limit is None else limit
     return [w for _, w in sorted(common, key=lambda x: (-x[0], x[1]))[:limit]]
 
 
@@ -266,7 +312,7 @@ def pick_feedback(
     total_docs: int,
     *,
     language: str,
-    limit: int = FEEDBACK_TERMS,
+    limit: int | None = None,
 ) -> list[str]:
     """RM3-style selection: share of feedback documents holding the word times
     its inverse document frequency in the whole index; the best `limit` words."""
@@ -280,7 +326,7 @@ def pick_feedback(
         share = sum(1 for bag in bags if word in bag) / len(bags)
         scored.append((share * _idf(df, total_docs), word))
     scored.sort(key=lambda x: (-x[0], x[1]))
-    return [w for s, w in scored[:limit] if s > 0]
+    return [w for s, w in scored[: limit or FEEDBACK_TERMS] if s > 0]
 
 
 def bm25(
@@ -326,8 +372,6 @@ def rank(
     *,
     now: datetime,
     years: Sequence[int] = (),
-    feedback_weight: float = FEEDBACK_WEIGHT,
-    recency_weight: float = RECENCY_WEIGHT,
 ) -> list[Candidate]:
     """Candidates best first: relevance and feedback scores scaled to the best
     of each, a bonus for a year named in the query, a recency prior; ties go to
@@ -340,8 +384,21 @@ def rank(
         age_days = max(0.0, (now - c.published).total_seconds() / 86400)
         c.final = (
             c.score / top
-            + feedback_weight * c.feedback / top_feedback
-            + recency_weight * 0.5 ** (age_days / RECENCY_HALF_LIFE_DAYS)
+            + FEEDBACK_WEIGHT * c.feedback / top_feedback
+            + RECENCY_WEIGHT * 0.5 ** (age_days / RECENCY_HALF_LIFE_DAYS)
             + (YEAR_WEIGHT if c.published.year in years else 0.0)
         )
+    if STORY_WEIGHT:
+        # A story's coverage clusters in time: articles published close to the
+        # best matches are likelier to be about the same story.
+        best = sorted(candidates, key=lambda c: -c.final)[:FEEDBACK_DOCS]
+        total = sum(c.final for c in best) or 1.0
+        stamps = [(c.published.timestamp(), c.final) for c in best]
+        for c in candidates:
+            t = c.published.timestamp()
+            density = sum(
+                w * math.exp(-(((t - s) / 86400 / STORY_DAYS) ** 2) / 2)
+                for s, w in stamps
+            )
+            c.final += STORY_WEIGHT * density / total
     return sorted(candidates, key=lambda c: (-c.final, -c.published.timestamp()))
