@@ -256,6 +256,8 @@ def run(options: dict[str, Any], stderr: Any = None) -> dict[str, Any]:
     stream = stderr if stderr is not None else sys.stderr
     items = read_items(Path(options["data"]), limit=options.get("limit"))
     min_items = int(options.get("min_items") or 3)
+    if not topic_queries(items, min_items=min_items):
+        raise ValueError(f"no topic is carried by {min_items} or more items")
     # A throwaway database of the configured kind, created and dropped as the
     # test runner does: the site's own data is never touched.
     old_name = connection.settings_dict["NAME"]

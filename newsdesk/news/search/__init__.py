@@ -112,6 +112,7 @@ class IndexedBackend(SearchBackend):
     the primitives (each one statement, each bounded by a LIMIT or an id list)."""
 
     language = "porter"  # the Snowball stemmer the index uses
+    python_scores = False  # rank candidates by BM25 in Python, not the index's score
 
     # -- primitives ----------------------------------------------------------------
     def vocabulary(
@@ -207,6 +208,7 @@ class IndexedBackend(SearchBackend):
                 if text.stem(v, self.language) == v  # the index would re-stem it
             ]
             groups.append(Group(term.word, s, tuple(variants)))
+            doc_freq.update((v, df) for v, df in rows if v in variants)
             if not doc_freq.get(s) and not variants and not term.weak:
                 unknown.append(term)
         return groups, doc_freq, unknown
@@ -241,7 +243,7 @@ class IndexedBackend(SearchBackend):
             rows = self.retrieve(groups, require_all=False, order=RELEVANCE, limit=cap)
             candidates = [text.Candidate(i, s, p) for i, s, p in rows]
             if len(candidates) > 1 and not deadline.half_spent():
-                self._feedback(candidates, groups)
+                self._rerank(candidates, groups, doc_freq)
             ranked = text.rank(candidates, now=now, years=parsed.years)
             ordered = [c.id for c in ranked]
             total = len(ordered)
@@ -265,14 +267,30 @@ class IndexedBackend(SearchBackend):
         )
         return page, unknown
 
-    def _feedback(self, candidates: list[text.Candidate], groups: list[Group]) -> None:
-        """Pseudo-relevance feedback: score the candidates again (BM25, in Python,
-        on their first FEEDBACK_TEXT_CHARS) on the words that the best of them
-        share (see text.pick_feedback)."""
+    def _rerank(
+        self,
+        candidates: list[text.Candidate],
+        groups: list[Group],
+        doc_freq: dict[str, int],
+    ) -> None:
+        """Score the candidates again in Python (BM25 on their first
+        FEEDBACK_TEXT_CHARS, the headline counted twice as the index weighs it):
+        the query itself when the backend's own score is not BM25
+        (`python_scores`), then pseudo-relevance feedback, the words that the
+        best of them share (see text.pick_feedback)."""
         rows = Article.objects.filter(pk__in=[c.id for c in candidates]).values_list(
             "pk", "headline", "standfirst", Substr("body_text", 1, FEEDBACK_TEXT_CHARS)
         )
-        docs = {pk: Counter(text.tokens(" ".join(parts))) for pk, *parts in rows}
+        docs = {
+            pk: Counter(text.tokens(f"{headline} {headline} {standfirst} {body}"))
+            for pk, headline, standfirst, body in rows
+        }
+        total = self.total_docs()
+        if self.python_scores:
+            words = [g.word for g in groups] + [v for g in groups for v in g.variants]
+            scores = text.bm25(words, docs, doc_freq, total, language=self.language)
+            for c in candidates:
+                c.score = scores.get(c.id, 0.0)
         best = sorted(candidates, key=lambda c: -c.score)[: text.FEEDBACK_DOCS]
         bags = [set(docs[c.id]) for c in best if c.id in docs]
         exclude = {g.stem for g in groups} | {v for g in groups for v in g.variants}
@@ -280,12 +298,11 @@ class IndexedBackend(SearchBackend):
         if not words:
             return
         stems = sorted({text.stem(w, self.language) for w in words})
-        doc_freq, _ = self.vocabulary(stems, [], per_prefix=0)
-        total = self.total_docs()
+        feedback_freq, _ = self.vocabulary(stems, [], per_prefix=0)
         chosen = text.pick_feedback(
-            words, bags, doc_freq, total, language=self.language
+            words, bags, feedback_freq, total, language=self.language
         )
-        scores = text.bm25(chosen, docs, doc_freq, total, language=self.language)
+        scores = text.bm25(chosen, docs, feedback_freq, total, language=self.language)
         for c in candidates:
             c.feedback = scores.get(c.id, 0.0)
 
