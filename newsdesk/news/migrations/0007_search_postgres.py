@@ -5,9 +5,9 @@
 - `news_article.search_vector`: a generated column (headline A, standfirst B,
   text D) with a GIN index: queries no longer compute every article's vector.
 - `news_search_lexeme`: every lexeme of the index with the number of articles
-  holding it, kept exact by triggers (sorted upserts in one statement, so two
-  writers take row locks in the same order and cannot deadlock; TRUNCATE of
-  articles empties it too). Read by ranges for name variants and spelling
+  holding it, kept exact by statement-level triggers (one sorted upsert per
+  statement, so a bulk import is one upsert and two writers take row locks in
+  the same order; TRUNCATE of articles empties it too). Read by ranges for name variants and spelling
   suggestions, by key for document frequencies.
 
 SQLite skips this migration (its index is migration 0002, its vocabulary 0006).
@@ -23,6 +23,16 @@ VECTOR_SQL = (
     f"setweight(to_tsvector('{CONFIG}', coalesce(body_text, '')), 'D')"
 )
 
+# Adds each lexeme's change in article count; rows in lexeme order so that two
+# writers take the row locks in the same order (no deadlock).
+_UPSERT = (
+    "INSERT INTO news_search_lexeme AS l (lexeme, ndoc) "
+    "SELECT lexeme, sum(d) FROM ({rows}) AS r, "
+    "unnest(tsvector_to_array(r.v)) AS lexeme "
+    "GROUP BY lexeme HAVING sum(d) <> 0 ORDER BY lexeme "
+    "ON CONFLICT (lexeme) DO UPDATE SET ndoc = l.ndoc + EXCLUDED.ndoc"
+)
+
 CREATE = [
     "CREATE EXTENSION IF NOT EXISTS unaccent",
     f"CREATE TEXT SEARCH CONFIGURATION {CONFIG} (COPY = english)",
@@ -36,31 +46,34 @@ CREATE = [
     "INSERT INTO news_search_lexeme (lexeme, ndoc) SELECT lexeme, count(*) "
     "FROM news_article, unnest(tsvector_to_array(search_vector)) AS lexeme "
     "GROUP BY lexeme",
-    """CREATE FUNCTION news_search_lexeme_count() RETURNS trigger
+    # Statement-level triggers with transition tables: one sorted upsert per
+    # statement, however many rows it wrote (a bulk import is one statement).
+    f"""CREATE FUNCTION news_search_lexeme_count() RETURNS trigger
     LANGUAGE plpgsql AS $$
-    DECLARE
-        added text[] := '{}';
-        removed text[] := '{}';
     BEGIN
-        IF TG_OP <> 'DELETE' THEN
-            added := tsvector_to_array(NEW.search_vector);
+        IF TG_OP = 'INSERT' THEN
+            {_UPSERT.format(rows="SELECT search_vector AS v, 1 AS d FROM new_rows")};
+        ELSIF TG_OP = 'DELETE' THEN
+            {_UPSERT.format(rows="SELECT search_vector AS v, -1 AS d FROM old_rows")};
+        ELSE
+            {
+        _UPSERT.format(
+            rows="SELECT search_vector AS v, 1 AS d FROM new_rows "
+            "UNION ALL SELECT search_vector, -1 FROM old_rows"
+        )
+    };
         END IF;
-        IF TG_OP <> 'INSERT' THEN
-            removed := tsvector_to_array(OLD.search_vector);
-        END IF;
-        INSERT INTO news_search_lexeme AS l (lexeme, ndoc)
-        SELECT lexeme, sum(delta) FROM (
-            SELECT unnest(added) AS lexeme, 1 AS delta
-            UNION ALL
-            SELECT unnest(removed), -1
-        ) AS d
-        GROUP BY lexeme HAVING sum(delta) <> 0 ORDER BY lexeme
-        ON CONFLICT (lexeme) DO UPDATE SET ndoc = l.ndoc + EXCLUDED.ndoc;
         RETURN NULL;
     END $$""",
-    """CREATE TRIGGER news_search_lexeme_count
-    AFTER INSERT OR DELETE OR UPDATE OF headline, standfirst, body_text
-    ON news_article FOR EACH ROW EXECUTE FUNCTION news_search_lexeme_count()""",
+    """CREATE TRIGGER news_search_lexeme_insert AFTER INSERT ON news_article
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION news_search_lexeme_count()""",
+    """CREATE TRIGGER news_search_lexeme_update AFTER UPDATE ON news_article
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION news_search_lexeme_count()""",
+    """CREATE TRIGGER news_search_lexeme_delete AFTER DELETE ON news_article
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION news_search_lexeme_count()""",
     """CREATE FUNCTION news_search_lexeme_clear() RETURNS trigger
     LANGUAGE plpgsql AS $$
     BEGIN
@@ -73,7 +86,9 @@ CREATE = [
 DROP = [
     "DROP TRIGGER IF EXISTS news_search_lexeme_clear ON news_article",
     "DROP FUNCTION IF EXISTS news_search_lexeme_clear()",
-    "DROP TRIGGER IF EXISTS news_search_lexeme_count ON news_article",
+    "DROP TRIGGER IF EXISTS news_search_lexeme_delete ON news_article",
+    "DROP TRIGGER IF EXISTS news_search_lexeme_update ON news_article",
+    "DROP TRIGGER IF EXISTS news_search_lexeme_insert ON news_article",
     "DROP FUNCTION IF EXISTS news_search_lexeme_count()",
     "DROP TABLE IF EXISTS news_search_lexeme",
     "DROP INDEX IF EXISTS news_article_search",

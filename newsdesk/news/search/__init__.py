@@ -40,7 +40,7 @@ RELEVANCE, DATE = "relevance", "date"
 SORTS = (RELEVANCE, DATE)
 ADDED = "added"  # retrieval order: most recently added first (index order)
 COUNT_CAP = 1000
-FEEDBACK_TEXT_CHARS = 2000
+RERANK_TEXT_CHARS = 4000
 # Private-use sentinels mark highlights inside snippets so the text can be
 # escaped first and the <mark> tags added afterwards.
 OPEN, CLOSE = "\ue000", "\ue001"
@@ -112,7 +112,10 @@ class IndexedBackend(SearchBackend):
     the primitives (each one statement, each bounded by a LIMIT or an id list)."""
 
     language = "porter"  # the Snowball stemmer the index uses
-    python_scores = False  # rank candidates by BM25 in Python, not the index's score
+    # Order the candidates by BM25 in Python (variants as one term with their
+    # word, see text.bm25) rather than by the index's own score, which counts a
+    # variant as a second word and, on PostgreSQL, is not BM25.
+    python_scores = True
 
     # -- primitives ----------------------------------------------------------------
     def vocabulary(
@@ -274,12 +277,12 @@ class IndexedBackend(SearchBackend):
         doc_freq: dict[str, int],
     ) -> None:
         """Score the candidates again in Python (BM25 on their first
-        FEEDBACK_TEXT_CHARS, the headline counted twice as the index weighs it):
+        RERANK_TEXT_CHARS, the headline counted twice as the index weighs it):
         the query itself when the backend's own score is not BM25
         (`python_scores`), then pseudo-relevance feedback, the words that the
         best of them share (see text.pick_feedback)."""
         rows = Article.objects.filter(pk__in=[c.id for c in candidates]).values_list(
-            "pk", "headline", "standfirst", Substr("body_text", 1, FEEDBACK_TEXT_CHARS)
+            "pk", "headline", "standfirst", Substr("body_text", 1, RERANK_TEXT_CHARS)
         )
         docs = {
             pk: Counter(text.tokens(f"{headline} {headline} {standfirst} {body}"))
@@ -287,8 +290,13 @@ class IndexedBackend(SearchBackend):
         }
         total = self.total_docs()
         if self.python_scores:
-            words = [g.word for g in groups] + [v for g in groups for v in g.variants]
-            scores = text.bm25(words, docs, doc_freq, total, language=self.language)
+            scores = text.bm25(
+                [[g.word, *g.variants] for g in groups],
+                docs,
+                doc_freq,
+                total,
+                language=self.language,
+            )
             for c in candidates:
                 c.score = scores.get(c.id, 0.0)
         best = sorted(candidates, key=lambda c: -c.score)[: text.FEEDBACK_DOCS]
@@ -302,7 +310,9 @@ class IndexedBackend(SearchBackend):
         chosen = text.pick_feedback(
             words, bags, feedback_freq, total, language=self.language
         )
-        scores = text.bm25(chosen, docs, feedback_freq, total, language=self.language)
+        scores = text.bm25(
+            [[w] for w in chosen], docs, feedback_freq, total, language=self.language
+        )
         for c in candidates:
             c.feedback = scores.get(c.id, 0.0)
 

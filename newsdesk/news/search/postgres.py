@@ -64,9 +64,6 @@ def tsquery(groups: Sequence[Group], *, require_all: bool) -> tuple[str, list]:
 
 class PostgresBackend(IndexedBackend):
     language = "english"
-    # ts_rank_cd selects the candidates; BM25 orders them better (it saturates
-    # repeated words and knows how rare each word is across the index).
-    python_scores = True
 
     def _rows(self, sql: str, params: Sequence) -> list[tuple]:
         try:

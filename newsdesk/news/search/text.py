@@ -198,17 +198,19 @@ def is_variant(word: str, word_stem: str, candidate: str) -> bool:
     """
     if candidate in (word, word_stem) or candidate.isdigit():
         return False
+    for form in dict.fromkeys((word_stem, word)):  # the stemmer may cut too much
+        common = len(_common_prefix(form, candidate))
+        for cut in range(3):
+            base = common - cut
+            if base < MIN_VARIANT_CHARS:
+                break
+            tails = frozenset({form[base:], candidate[base:]})
+            needed = NAME_ENDINGS.get(tails)
+            if needed is not None and base >= needed:
+                if tails == frozenset({"", "n"}) and form[base - 1] != "a":
+                    continue
+                return True
     common = len(_common_prefix(word_stem, candidate))
-    for cut in range(3):
-        base = common - cut
-        if base < MIN_VARIANT_CHARS:
-            break
-        tails = frozenset({word_stem[base:], candidate[base:]})
-        needed = NAME_ENDINGS.get(tails)
-        if needed is not None and base >= needed:
-            if tails == frozenset({"", "n"}) and word_stem[base - 1] != "a":
-                continue
-            return True
     shorter = min(len(word_stem), len(candidate))
     if shorter < 7 or abs(len(word_stem) - len(candidate)) > 2:
         return False
@@ -330,7 +332,7 @@ def pick_feedback(
 
 
 def bm25(
-    words: Sequence[str],
+    groups: Sequence[Sequence[str]],
     docs: Mapping[int, Counter[str]],
     doc_freq: Mapping[str, int],
     total_docs: int,
@@ -339,22 +341,29 @@ def bm25(
     k1: float = 1.2,
     b: float = 0.75,
 ) -> dict[int, float]:
-    """Okapi BM25 of `docs` (word counts by id) for `words`; a document word
-    counts for a query word when both have the same stem."""
-    if not docs or not words:
+    """Okapi BM25 of `docs` (word counts by id) for query terms, each a group of
+    interchangeable words (a word and its variants): a document word counts for
+    a group when it has the stem of one of its words, and the group is scored
+    as one term (summed counts, the largest document frequency), so a variant
+    never adds a second share of the score (Lucene's SynonymQuery)."""
+    if not docs or not groups:
         return {}
     lengths = {i: sum(c.values()) for i, c in docs.items()}
     average = (sum(lengths.values()) / len(lengths)) or 1.0
     vocabulary = {w for c in docs.values() for w in c}
     scores = dict.fromkeys(docs, 0.0)
-    for word in words:
-        word_stem = stem(word, language)
-        forms = {
-            v
-            for v in vocabulary
-            if v[:3] == word[:3] and (v == word or stem(v, language) == word_stem)
-        }
-        idf = _idf(doc_freq.get(word_stem, 0), total_docs)
+    for group in groups:
+        forms: set[str] = set()
+        df = 0
+        for word in group:
+            word_stem = stem(word, language)
+            forms.update(
+                v
+                for v in vocabulary
+                if v[:3] == word[:3] and (v == word or stem(v, language) == word_stem)
+            )
+            df = max(df, doc_freq.get(word_stem, 0))
+        idf = _idf(df, total_docs)
         for i, counts in docs.items():
             tf = sum(counts[f] for f in forms if f in counts)
             if tf:
