@@ -106,15 +106,21 @@ class PostgresBackend(IndexedBackend):
         score, order_by = {
             RELEVANCE: (
                 f"ts_rank_cd('{WEIGHTS}', a.{VECTOR}, q.q, 1)",
-                "score DESC, a.id DESC",
+                "score DESC, id DESC",
             ),
-            DATE: ("0.0", "a.published_at DESC, a.id DESC"),
-            ADDED: ("0.0", "a.id DESC"),
+            DATE: ("0.0", "published_at DESC, id DESC"),
+            ADDED: ("0.0", "id DESC"),
         }[order]
+        # The GIN index first (MATERIALIZED): with ORDER BY ... LIMIT the planner
+        # may otherwise walk the whole table in date or id order testing each row,
+        # the slowest plan when few articles match. A query of only stop words
+        # has no lexemes (numnode 0) and reads nothing.
         rows = self._rows(
-            f"""SELECT a.id, {score} AS score, a.published_at
-            FROM news_article a, (SELECT {query} AS q) q
-            WHERE a.{VECTOR} @@ q.q AND {LIVE}
+            f"""WITH m AS MATERIALIZED (
+                SELECT a.id, a.published_at, {score} AS score
+                FROM news_article a, (SELECT {query} AS q) q
+                WHERE numnode(q.q) > 0 AND a.{VECTOR} @@ q.q AND {LIVE})
+            SELECT id, score, published_at FROM m
             ORDER BY {order_by} LIMIT %s""",  # noqa: S608 - constants
             [*params, timezone.now(), limit],
         )
@@ -125,7 +131,8 @@ class PostgresBackend(IndexedBackend):
         rows = self._rows(
             f"""SELECT count(*) FROM (SELECT 1
             FROM news_article a, (SELECT {query} AS q) q
-            WHERE a.{VECTOR} @@ q.q AND {LIVE} LIMIT %s) s""",  # noqa: S608 - constants
+            WHERE numnode(q.q) > 0 AND a.{VECTOR} @@ q.q AND {LIVE}
+            LIMIT %s) s""",  # noqa: S608 - constants
             [*params, timezone.now(), cap],
         )
         return rows[0][0]
