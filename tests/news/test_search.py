@@ -4,6 +4,8 @@ tests (NEWSDESK_TEST_DATABASE_URL=postgres://... runs them on PostgreSQL)."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import time
 
 import pytest
@@ -18,6 +20,9 @@ from newsdesk.news.search import (
     get_search_backend,
     text,
 )
+from tests.conftest import REPO, require
+
+VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
 pytestmark = pytest.mark.django_db
 
@@ -297,3 +302,33 @@ def test_parse_drops_syntax_and_bounds_the_query():
 )
 def test_variant_rule(word, candidate, expected):
     assert text.is_variant(word, text.stem(word, "porter"), candidate) is expected
+
+
+def test_every_kind_of_search_page_is_valid_html(
+    client, settings, tree, make_article, tmp_path
+):
+    """Results, a corrected query, a suggestion, nothing found, out of time: the
+    Nu HTML Checker finds no errors in any of them."""
+    require(VNU.exists(), f"{VNU} is missing: run `make tools` (needs npm)")
+    require(shutil.which("java") is not None, "java is missing")
+    make_article(tree["world"], headline="Zelenskyy addresses parliament")
+    make_article(tree["world"], headline="Budget & <votes>", body="<p>Budget.</p>")
+    queries = {
+        "results": {"q": "budget", "sort": "date"},
+        "corrected": {"q": "zelenksyy"},
+        "suggestion": {"q": "budget parlament"},
+        "empty": {"q": "qwxyzzy"},
+    }
+    files = []
+    for name, params in queries.items():
+        path = tmp_path / f"{name}.html"
+        path.write_bytes(client.get("/search/", params).content)
+        files.append(str(path))
+    settings.NEWSDESK_SEARCH_TIMEOUT_MS = 0
+    (tmp_path / "timed_out.html").write_bytes(client.get("/search/?q=x").content)
+    files.append(str(tmp_path / "timed_out.html"))
+    done = subprocess.run(
+        ["java", "-jar", str(VNU), "--errors-only", *files],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
