@@ -244,6 +244,14 @@ NEWSDESK_SITE_DESCRIPTION = env_str(
 NEWSDESK_PAGE_SIZE = env_int("NEWSDESK_PAGE_SIZE", 20, minimum=1, maximum=200)
 NEWSDESK_BLOCK_SIZE = env_int("NEWSDESK_BLOCK_SIZE", 5, minimum=1, maximum=50)
 NEWSDESK_SEARCH_BACKEND = env_str("NEWSDESK_SEARCH_BACKEND", "")
+# Bounds on one search's cost (issue 14): ranked results a reader can page
+# through, and the time after which a search is interrupted.
+NEWSDESK_SEARCH_MAX_RESULTS = env_int(
+    "NEWSDESK_SEARCH_MAX_RESULTS", 200, minimum=10, maximum=2000
+)
+NEWSDESK_SEARCH_TIMEOUT_MS = env_int(
+    "NEWSDESK_SEARCH_TIMEOUT_MS", 2000, minimum=50, maximum=60_000
+)
 # Dotted paths of the list providers behind the article page blocks; "" = built-in.
 NEWSDESK_RELATED_PROVIDER = env_str("NEWSDESK_RELATED_PROVIDER", "")
 NEWSDESK_MOST_READ_PROVIDER = env_str("NEWSDESK_MOST_READ_PROVIDER", "")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import FileSystemStorage, default_storage
@@ -23,20 +26,22 @@ from django.views.static import serve as static_serve
 from newsdesk.news import selectors
 from newsdesk.news.blocks import page_blocks
 from newsdesk.news.models import Article, Tag
-from newsdesk.news.search import get_search_backend
+from newsdesk.news.search import RELEVANCE, SORTS, get_search_backend
 
 MAX_QUERY_CHARS = 500
 
 
+# ASCII digits only (int() also takes "+2", " 2", "2_0" and other scripts' digits),
+# and few enough that any offset computed from them fits a 64-bit integer column.
+_PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
 def _page_number(request) -> int:
+    """The ?page= number; 404 for anything that is not a page number (never 500)."""
     raw = request.GET.get("page", "1")
-    try:
-        number = int(raw)
-    except ValueError:
-        raise Http404("Page numbers are whole numbers") from None
-    if number < 1:
-        raise Http404("Page numbers start at 1")
-    return number
+    if not _PAGE_NUMBER.fullmatch(raw) or int(raw) < 1:
+        raise Http404("No such page")
+    return int(raw)
 
 
 def _paginate(request, queryset):
@@ -138,20 +143,40 @@ def search(request):
             f"Search queries are limited to {MAX_QUERY_CHARS} characters.",
             content_type="text/plain; charset=utf-8",
         )
+    sort = request.GET.get("sort", RELEVANCE)
+    if sort not in SORTS:
+        return HttpResponseBadRequest(
+            "sort is relevance or date.", content_type="text/plain; charset=utf-8"
+        )
     number = _page_number(request)
     size = settings.NEWSDESK_PAGE_SIZE
-    result = get_search_backend().search(query, offset=(number - 1) * size, limit=size)
-    pages = max(1, -(-result.total // size))
+    offset = (number - 1) * size
+    if offset >= settings.NEWSDESK_SEARCH_MAX_RESULTS:
+        raise Http404("No such page")  # beyond the result cap: no query at all
+    result = get_search_backend().search(query, offset=offset, limit=size, sort=sort)
+    pages = max(1, -(-result.ranked // size))
     if number > pages:
         raise Http404("No such page")
+    latest = []
+    if query and not result.total:
+        latest = list(selectors.live_articles()[: settings.NEWSDESK_BLOCK_SIZE])
     return render(
         request,
         "news/search.html",
         {
             "query": query,
             "result": result,
+            "sort": sort,
+            "sort_urls": {
+                s: "?"
+                + urlencode({"q": query, **({"sort": s} if s != RELEVANCE else {})})
+                for s in SORTS
+            },
+            "suggestion_url": "?" + urlencode({"q": result.suggestion}),
+            "original_url": "?" + urlencode({"q": query, "sort": sort}),
+            "latest": latest,
             "number": number,
-            "start": (number - 1) * size + 1,
+            "start": offset + 1,
             "pages": pages,
             "has_previous": number > 1,
             "has_next": number < pages,

@@ -306,7 +306,11 @@ def test_query_counts_do_not_grow_with_list_length(
     assert after == before
     # Absolute ceilings, so a new N+1 shows up here.
     assert after["/"] <= 10 and after[article.get_absolute_url()] <= 16
-    assert after["/business/"] <= 6 and after["/search/?q=headline"] <= 5
+    assert after["/business/"] <= 6
+    # Search: vocabulary, ranked matches, feedback (texts, vocabulary, size),
+    # snippets, articles: a fixed number of bounded statements (PostgreSQL adds
+    # the time limit's savepoint and SET LOCAL).
+    assert after["/search/?q=headline"] <= 11
 
 
 def test_a_block_filled_by_its_fallback_says_so(client, story):

@@ -1,4 +1,4 @@
-"""`python -m newsdesk evaluate related|recommend ...`: offline quality evaluations.
+"""`python -m newsdesk evaluate related|recommend|search ...`: offline evaluations.
 
 Each evaluation lives in newsdesk.discovery.evaluation.<name> and exposes
 `add_arguments(parser)` and `run(options, stdout) -> dict`; the command prints the
@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 EVALUATIONS = {
     "related": "newsdesk.discovery.evaluation.related",
     "recommend": "newsdesk.discovery.evaluation.recommend",
+    "search": "newsdesk.discovery.evaluation.search",
 }
 
 

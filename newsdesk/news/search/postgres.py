@@ -1,0 +1,183 @@
+"""PostgreSQL full-text search over news_article.search_vector (migration 0007:
+english stems after unaccent, headline A / standfirst B / text D, GIN index) and
+its vocabulary news_search_lexeme (lexeme, number of articles), kept exact by
+triggers.
+
+Ranking is ts_rank_cd (cover density: words close together, as in a phrase,
+score higher), normalised by the log of the document length. Cost: the
+vocabulary is read by key or by a LIMITed range of its primary key; every
+statement runs under SET LOCAL statement_timeout, and the pipeline skips its
+optional steps once half the time is spent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from django.db import OperationalError, connection, transaction
+from django.utils import timezone
+
+from . import (
+    ADDED,
+    CLOSE,
+    DATE,
+    OPEN,
+    RELEVANCE,
+    Deadline,
+    Group,
+    IndexedBackend,
+    SearchInterrupted,
+)
+from . import is_interrupt as _is_interrupt
+
+CONFIG = "newsdesk_search"
+VECTOR = "search_vector"
+# Weights of D (text), C (unused), B (standfirst), A (headline): as on SQLite.
+WEIGHTS = "{0.5, 0.5, 0.75, 1.0}"
+LIVE = "a.status IN ('published', 'scheduled') AND a.published_at <= %s"
+_HIGHEST = "\U0010ffff"  # sorts after every string in the "C" collation
+HEADLINE_OPTIONS = (
+    f"StartSel={OPEN}, StopSel={CLOSE}, MaxWords=35, MinWords=15, "
+    "ShortWord=2, MaxFragments=1, FragmentDelimiter=…"
+)
+
+
+def lexeme_query(lexeme: str) -> str:
+    """tsquery text matching exactly one lexeme (quoted: never syntax)."""
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsquery(groups: Sequence[Group], *, require_all: bool) -> tuple[str, list]:
+    """SQL for the query of `groups` and its parameters: each group is the
+    configuration's reading of its word, or any of its variant lexemes."""
+    parts, params = [], []
+    for g in groups:
+        alternatives = [f"plainto_tsquery('{CONFIG}', %s)"]
+        params.append(g.word)
+        for v in g.variants:
+            alternatives.append("%s::tsquery")
+            params.append(lexeme_query(v))
+        parts.append("(" + " || ".join(alternatives) + ")")
+    return (" && " if require_all else " || ").join(parts), params
+
+
+class PostgresBackend(IndexedBackend):
+    language = "english"
+
+    def _rows(self, sql: str, params: Sequence) -> list[tuple]:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchall()
+        except OperationalError as exc:
+            if _is_interrupt(exc):
+                raise SearchInterrupted from exc
+            raise
+
+    def vocabulary(self, stems, prefixes, *, per_prefix):
+        parts, params = [], []
+        if stems:
+            parts.append(
+                "SELECT '' AS prefix, lexeme, ndoc FROM news_search_lexeme "
+                "WHERE lexeme = ANY(%s) AND ndoc > 0"
+            )
+            params.append(list(stems))
+        for prefix in prefixes:
+            parts.append(
+                "(SELECT %s, lexeme, ndoc FROM news_search_lexeme "
+                "WHERE lexeme >= %s AND lexeme < %s AND ndoc > 0 "
+                "ORDER BY lexeme LIMIT %s)"
+            )
+            params.extend([prefix, prefix, prefix + _HIGHEST, per_prefix])
+        doc_freq: dict[str, int] = {}
+        ranges: dict[str, list[tuple[str, int]]] = {p: [] for p in prefixes}
+        if not parts:
+            return doc_freq, ranges
+        for prefix, lexeme, ndoc in self._rows(" UNION ALL ".join(parts), params):
+            if prefix:
+                ranges[prefix].append((lexeme, ndoc))
+            else:
+                doc_freq[lexeme] = ndoc
+        return doc_freq, ranges
+
+    def retrieve(self, groups, *, require_all, order, limit):
+        query, params = tsquery(groups, require_all=require_all)
+        score, order_by = {
+            RELEVANCE: (
+                f"ts_rank_cd('{WEIGHTS}', a.{VECTOR}, q.q, 1)",
+                "score DESC, id DESC",
+            ),
+            DATE: ("0.0", "published_at DESC, id DESC"),
+            ADDED: ("0.0", "id DESC"),
+        }[order]
+        # The GIN index first (MATERIALIZED): with ORDER BY ... LIMIT the planner
+        # may otherwise walk the whole table in date or id order testing each row,
+        # the slowest plan when few articles match. A query of only stop words
+        # has no lexemes (numnode 0) and reads nothing.
+        rows = self._rows(
+            f"""WITH m AS MATERIALIZED (
+                SELECT a.id, a.published_at, {score} AS score
+                FROM news_article a, (SELECT {query} AS q) q
+                WHERE numnode(q.q) > 0 AND a.{VECTOR} @@ q.q AND {LIVE})
+            SELECT id, score, published_at FROM m
+            ORDER BY {order_by} LIMIT %s""",  # noqa: S608 - constants
+            [*params, timezone.now(), limit],
+        )
+        return [(pk, float(s), published) for pk, s, published in rows]
+
+    def count(self, groups, *, require_all, cap):
+        query, params = tsquery(groups, require_all=require_all)
+        rows = self._rows(
+            f"""SELECT count(*) FROM (SELECT 1
+            FROM news_article a, (SELECT {query} AS q) q
+            WHERE numnode(q.q) > 0 AND a.{VECTOR} @@ q.q AND {LIVE}
+            LIMIT %s) s""",  # noqa: S608 - constants
+            [*params, timezone.now(), cap],
+        )
+        return rows[0][0]
+
+    def snippets(self, groups, ids):
+        query, params = tsquery(groups, require_all=False)
+        rows = self._rows(
+            f"""SELECT a.id, ts_headline('{CONFIG}', a.body_text, q.q, %s)
+            FROM news_article a, (SELECT {query} AS q) q
+            WHERE a.id = ANY(%s)""",  # noqa: S608 - constants
+            [HEADLINE_OPTIONS, *params, list(ids)],
+        )
+        return dict(rows)
+
+    def surface_form(self, stem):
+        rows = self._rows(
+            f"""SELECT ts_headline('{CONFIG}', a.headline || ' ' || a.body_text,
+                %s::tsquery, %s)
+            FROM news_article a WHERE a.{VECTOR} @@ %s::tsquery LIMIT 1""",  # noqa: S608 - constants
+            [lexeme_query(stem), HEADLINE_OPTIONS, lexeme_query(stem)],
+        )
+        if rows:
+            marked = rows[0][0]
+            start = marked.find(OPEN)
+            end = marked.find(CLOSE, start)
+            if 0 <= start < end:
+                return marked[start + 1 : end]
+        return stem
+
+    def total_docs(self):
+        # The planner's estimate is exact enough for an idf; count when the
+        # table has never been analysed.
+        rows = self._rows(
+            "SELECT CASE WHEN reltuples > 0 THEN reltuples::bigint "
+            "ELSE (SELECT count(*) FROM news_article) END "
+            "FROM pg_class WHERE oid = 'news_article'::regclass",
+            [],
+        )
+        return rows[0][0]
+
+    @contextmanager
+    def time_limit(self, deadline: Deadline) -> Iterator[None]:
+        milliseconds = max(1, int(deadline.seconds * 1000))
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                # SET takes no parameters; the value is an int.
+                cursor.execute(f"SET LOCAL statement_timeout = {milliseconds}")
+            yield  # SET LOCAL ends with the transaction
