@@ -23,3 +23,6 @@ if os.environ.get("NEWSDESK_TEST_DATABASE_URL"):
 from newsdesk.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+# Off by default: most tests change content inside a transaction that is rolled
+# back (no article_changed, so no purge); the serving tests turn it on.
+NEWSDESK_PAGE_CACHE = False
