@@ -346,6 +346,11 @@ CACHES["pages"]["OPTIONS"] = (
     {} if CACHES["pages"]["BACKEND"].endswith("RedisCache")
     else {"MAX_ENTRIES": 50_000}
 )  # fmt: skip
+# Block lists that are the same on every page (Latest, Most read) are read once
+# per process every so many seconds (and after an article changes here).
+NEWSDESK_SHARED_BLOCK_SECONDS = env_float(
+    "NEWSDESK_SHARED_BLOCK_SECONDS", 10.0, minimum=0.0
+)
 NEWSDESK_PAGE_CACHE_LOCAL_SECONDS = env_float(
     "NEWSDESK_PAGE_CACHE_LOCAL_SECONDS", 1.0, minimum=0.0
 )

@@ -313,3 +313,90 @@ def test_article_rows_stay_consistent_after_edits(site):
     Client().get(story.get_absolute_url())
     Article.objects.filter(pk=story.pk).update(headline="Changed directly")
     assert b"Changed directly" in Client().get(story.get_absolute_url()).content
+
+
+# --- a cheap cache miss ----------------------------------------------------------
+
+
+def _grow(tree, make_article, n, *, offset=0):
+    """n articles in several sections, each with related links, views, a tag."""
+    from newsdesk.discovery.models import RelatedLink
+    from newsdesk.engagement.models import ArticleStats, ViewBucket
+
+    topic = actions.get_or_create_tags(["Markets"])
+    made = [
+        make_article(
+            tree["finance"] if i % 3 else tree["world"], age_hours=1 + (offset + i) / 10
+        )
+        for i in range(n)
+    ]
+    hour = timezone_now().replace(minute=0, second=0, microsecond=0)
+    for i, article in enumerate(made):
+        article.tags.set(topic)
+        ViewBucket.objects.create(article=article, hour=hour, views=1 + i % 7)
+        ArticleStats.objects.create(article=article, views=1 + i % 7)
+        others = [a for a in made if a.pk != article.pk][i % 5 : i % 5 + 6]
+        RelatedLink.objects.bulk_create(
+            RelatedLink(article=article, related=o, rank=r, score=0.5)
+            for r, o in enumerate(others, 1)
+        )
+    return made
+
+
+def timezone_now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _queries(client, url) -> int:
+    client.get(url)  # steady state: per-process copies loaded
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries), response.content.decode()
+
+
+def test_article_page_costs_a_fixed_handful_of_queries(tree, make_article, settings):
+    from django.core.cache import cache
+
+    settings.NEWSDESK_SHARED_BLOCK_SECONDS = 60.0
+    # Recommended from the built-in shared list: the recommender loads in the
+    # background, whenever it is ready (then it costs one query more, 8).
+    settings.NEWSDESK_RECOMMENDED_PROVIDER = ""
+    first = _grow(tree, make_article, 20)
+    story = first[7]
+    client = Client()
+    before, html = _queries(client, story.get_absolute_url())
+    from tests.news.test_pages import blocks_of
+
+    found = blocks_of(html).blocks
+    assert all(found[k] for k in ("related", "most-read", "recommended")), found
+    assert before <= 7, before
+    _grow(tree, make_article, 40, offset=20)  # three times the content
+    cache.clear()  # the Most read ranking is recomputed over it
+    from newsdesk.news.blocks import forget_shared_lists
+
+    forget_shared_lists()
+    after, _ = _queries(client, story.get_absolute_url())
+    assert after == before
+    home_before, _ = _queries(client, "/")
+    assert home_before <= 8
+
+
+def test_shared_block_lists_are_asked_once_and_forgotten_on_change(
+    tree, make_article, settings, django_capture_on_commit_callbacks
+):
+    settings.NEWSDESK_SHARED_BLOCK_SECONDS = 60.0
+    made = _grow(tree, make_article, 12)
+    client = Client()
+    first, _ = _queries(client, made[3].get_absolute_url())
+    # Another article: the shared lists (Latest, Most read) are not asked again.
+    with CaptureQueriesContext(connection) as queries:
+        client.get(made[5].get_absolute_url())
+    assert len(queries) <= first
+    with django_capture_on_commit_callbacks(execute=True):
+        fresh = make_article(tree["world"], headline="Just in", age_hours=0)
+    assert fresh.pk
+    html = client.get(made[5].get_absolute_url()).content.decode()
+    assert "Just in" in html  # the Latest list was asked again

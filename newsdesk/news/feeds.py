@@ -50,6 +50,7 @@ class LatestFeed(Feed):
     def items(self, obj=None):
         return (
             self.articles(obj)
+            .defer(None)  # descriptions come from the text
             .select_related("source")
             .prefetch_related("tags")[: settings.NEWSDESK_FEED_SIZE]
         )
