@@ -125,12 +125,9 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        # Hashed, compressed, cached-forever files once `collectstatic` has run
-        # (make demo, deployments); plain names straight from the source tree
-        # before that (tests, a fresh checkout).
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if (STATIC_ROOT / "staticfiles.json").exists() and not DEBUG
-        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        # Hashed, compressed, cached-forever names once `collectstatic` has run
+        # (make demo, deployments); plain names before (newsdesk/static_storage.py).
+        "BACKEND": "newsdesk.static_storage.StaticStorage"
     },
 }
 # Without collectstatic WhiteNoise serves straight from the app folders.

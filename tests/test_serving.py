@@ -400,3 +400,30 @@ def test_shared_block_lists_are_asked_once_and_forgotten_on_change(
     assert fresh.pk
     html = client.get(made[5].get_absolute_url()).content.decode()
     assert "Just in" in html  # the Latest list was asked again
+
+
+# --- static files ----------------------------------------------------------------
+
+
+def test_collected_static_files_are_hashed_and_cached_forever(site, settings, tmp_path):
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path / "static"  # resets the static storage
+    call_command("collectstatic", interactive=False, verbosity=0)
+    assert (tmp_path / "static" / "staticfiles.json").exists()
+    client = Client()  # a new handler: WhiteNoise indexes the collected files
+    html = client.get(site["story"].get_absolute_url()).content.decode()
+    css = re.search(r'href="(/static/newsdesk/site\.[0-9a-f]{12}\.css)"', html)
+    js = re.search(r'src="(/static/engagement/engagement\.[0-9a-f]{12}\.js)"', html)
+    assert css and js, "pages link the hashed names"
+    response = client.get(css.group(1))
+    assert response.status_code == 200
+    assert "immutable" in response["Cache-Control"]
+    assert "max-age=315360000" in response["Cache-Control"]
+    compressed = client.get(css.group(1), HTTP_ACCEPT_ENCODING="gzip")
+    assert compressed["Content-Encoding"] == "gzip"
+
+
+def test_without_collectstatic_pages_link_plain_names(site):
+    html = Client().get(site["story"].get_absolute_url()).content.decode()
+    assert 'href="/static/newsdesk/site.css"' in html
