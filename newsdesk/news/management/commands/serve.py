@@ -13,8 +13,9 @@ from django.core.management.base import BaseCommand, CommandError
 # Request threads per worker. granian's default (hundreds) cost ~30% throughput,
 # doubled p99 and ~200 MB per worker for this CPU-bound app: Python runs one
 # thread at a time, and database reads are local and short. Measured with
-# bench/pages (docs/operators.md).
-DEFAULT_THREADS = 2
+# bench/pages (docs/operators.md): server CPU per request grows with threads
+# (hits 0.029 / 0.042 / 0.054 ms, misses 17 / 18 / 23 ms at 1 / 2 / 4).
+DEFAULT_THREADS = 1
 
 
 class Command(BaseCommand):
