@@ -28,6 +28,16 @@ CHROME = (
 READER = "servingreader000000000001xx"
 
 
+@pytest.fixture(autouse=True)
+def _clean_default_cache():
+    # Most read rankings live in the default cache: none leaks to other tests.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def site(tree, ap, make_article):
     climate = actions.get_or_create_tags(["Climate"])[0]
@@ -390,6 +400,7 @@ def test_shared_block_lists_are_asked_once_and_forgotten_on_change(
     settings.NEWSDESK_SHARED_BLOCK_SECONDS = 60.0
     made = _grow(tree, make_article, 12)
     client = Client()
+    home_first, _ = _queries(client, "/")
     first, _ = _queries(client, made[3].get_absolute_url())
     # Another article: the shared lists (Latest, Most read) are not asked again.
     with CaptureQueriesContext(connection) as queries:
@@ -400,6 +411,11 @@ def test_shared_block_lists_are_asked_once_and_forgotten_on_change(
     assert fresh.pk
     html = client.get(made[5].get_absolute_url()).content.decode()
     assert "Just in" in html  # the Latest list was asked again
+    assert "Just in" in client.get("/").content.decode()  # so were the home lists
+    # The home page's lead and section lists are shared too: two queries fewer.
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/")
+    assert len(queries) <= home_first
 
 
 # --- static files ----------------------------------------------------------------

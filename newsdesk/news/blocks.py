@@ -22,7 +22,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from newsdesk.news.models import Article
-from newsdesk.news.selectors import list_articles
+from newsdesk.news.selectors import forget_shared, list_articles
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,7 @@ _shared: dict = {}  # provider -> (expires, limit, articles, title)
 def forget_shared_lists(**kwargs) -> None:
     """Articles changed: ask the shared lists' providers again."""
     _shared.clear()
+    forget_shared()
 
 
 def _ask(source, *, request, article, exclude, limit):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.query import ModelIterable
@@ -137,14 +138,49 @@ def get_article(pk: int) -> Article:
     return article
 
 
+# Lists that are the same for every request (the home page's lead and section
+# lists) are read once per process every NEWSDESK_SHARED_BLOCK_SECONDS, and
+# again at once after an article changes in this process (news.apps).
+_memo: dict = {}
+
+
+def shared(key, compute):
+    """compute(), remembered for NEWSDESK_SHARED_BLOCK_SECONDS under `key`.
+    Callers only read what it returns (it is shared between requests)."""
+    now = time.monotonic()
+    hit = _memo.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    value = compute()
+    seconds = settings.NEWSDESK_SHARED_BLOCK_SECONDS
+    if seconds > 0:
+        _memo[key] = (now + seconds, value)
+    return value
+
+
+def forget_shared(**kwargs) -> None:
+    _memo.clear()
+
+
 def lead_story() -> Article | None:
     """The newest featured live article, else the newest live article."""
+    return shared("lead", _lead_story)
+
+
+def _lead_story() -> Article | None:
     qs = list_articles()
     return qs.filter(featured=True).first() or qs.first()
 
 
 def latest_by_section(
     *, per_section: int, exclude: set[int]
+) -> list[tuple[Category, list[Article]]]:
+    key = ("latest_by_section", per_section, frozenset(exclude))
+    return shared(key, lambda: _latest_by_section(per_section, exclude))
+
+
+def _latest_by_section(
+    per_section: int, exclude: set[int]
 ) -> list[tuple[Category, list[Article]]]:
     """Newest live articles of each top-level section (sub-sections included).
 
