@@ -81,6 +81,9 @@ def database_from_url(url: str, *, sqlite_default: str) -> dict:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": path or sqlite_default,
+            # One connection per server thread for its lifetime: opening the
+            # file and running the PRAGMAs below cost ~0.7 ms per request.
+            "CONN_MAX_AGE": None,
             "OPTIONS": {
                 # One writer at a time, readers never blocked: WAL; wait instead of
                 # failing when another process holds the write lock.
@@ -101,7 +104,8 @@ def database_from_url(url: str, *, sqlite_default: str) -> dict:
             "PASSWORD": unquote(parts.password or ""),
             "HOST": parts.hostname or "",
             "PORT": str(parts.port or ""),
-            "CONN_MAX_AGE": 60,
+            "CONN_MAX_AGE": 600,
+            "CONN_HEALTH_CHECKS": True,  # a restarted server: one retry, no errors
             "OPTIONS": options,
         }
     raise ImproperlyConfigured(

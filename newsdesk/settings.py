@@ -128,12 +128,9 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        # Hashed, compressed, cached-forever files once `collectstatic` has run
-        # (make demo, deployments); plain names straight from the source tree
-        # before that (tests, a fresh checkout).
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if (STATIC_ROOT / "staticfiles.json").exists() and not DEBUG
-        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        # Hashed, compressed, cached-forever names once `collectstatic` has run
+        # (make demo, deployments); plain names before (newsdesk/static_storage.py).
+        "BACKEND": "newsdesk.static_storage.StaticStorage"
     },
 }
 # Without collectstatic WhiteNoise serves straight from the app folders.
@@ -417,3 +414,52 @@ NEWSDESK_SITEMAP_PATH = env_str("NEWSDESK_SITEMAP_PATH", "/sitemap.xml")
 NEWSDESK_PUBLISHER_LOGO_URL = env_str("NEWSDESK_PUBLISHER_LOGO_URL", "")
 NEWSDESK_FEED_SIZE = env_int("NEWSDESK_FEED_SIZE", 30, minimum=1, maximum=500)
 NEWSDESK_API_PAGE_SIZE = env_int("NEWSDESK_API_PAGE_SIZE", 20, minimum=1, maximum=100)
+
+# --- serving (HTTP caching, the page cache, purges) --------------------------------
+# Public pages: fresh for max-age seconds in any cache, then served stale while
+# one request revalidates, and while the site is down (docs/operators.md).
+NEWSDESK_PAGE_MAX_AGE = env_int("NEWSDESK_PAGE_MAX_AGE", 60, maximum=86400)
+NEWSDESK_PAGE_STALE_WHILE_REVALIDATE = env_int(
+    "NEWSDESK_PAGE_STALE_WHILE_REVALIDATE", 60, maximum=86400
+)
+NEWSDESK_PAGE_STALE_IF_ERROR = env_int(
+    "NEWSDESK_PAGE_STALE_IF_ERROR", 86400, maximum=30 * 86400
+)
+# The full-page cache (newsdesk.cache): public pages kept as finished responses,
+# purged by tag when an article changes. Shared by processes (file cache) or
+# hosts (Redis) through its own cache alias; each process keeps a copy it
+# trusts for LOCAL_SECONDS before checking the shared one again.
+NEWSDESK_PAGE_CACHE = env_bool("NEWSDESK_PAGE_CACHE", True)
+_page_cache_url = env_str("NEWSDESK_PAGE_CACHE_URL", "")
+CACHES["pages"] = {
+    **cache_from_url(
+        _page_cache_url or env_str("NEWSDESK_CACHE_URL", ""),
+        file_default=str(DATA_DIR / "pagecache"),
+    ),
+    "KEY_PREFIX": "nd",
+}
+if CACHES["pages"]["BACKEND"].endswith("LocMemCache"):
+    CACHES["pages"]["LOCATION"] = "pages"  # not the default alias's storage
+CACHES["pages"]["OPTIONS"] = (
+    {} if CACHES["pages"]["BACKEND"].endswith("RedisCache")
+    else {"MAX_ENTRIES": 50_000}
+)  # fmt: skip
+# Block lists that are the same on every page (Latest, Most read) are read once
+# per process every so many seconds (and after an article changes here).
+NEWSDESK_SHARED_BLOCK_SECONDS = env_float(
+    "NEWSDESK_SHARED_BLOCK_SECONDS", 10.0, minimum=0.0
+)
+NEWSDESK_PAGE_CACHE_LOCAL_SECONDS = env_float(
+    "NEWSDESK_PAGE_CACHE_LOCAL_SECONDS", 1.0, minimum=0.0
+)
+NEWSDESK_PAGE_CACHE_LOCAL_BYTES = env_int(
+    "NEWSDESK_PAGE_CACHE_LOCAL_BYTES", 64 * 1024 * 1024, maximum=2**40
+)
+# Where purges go beyond newsdesk's own cache: a PurgeBackend class (dotted
+# path), e.g. newsdesk.cache.purge.HttpBanPurger with the proxies' base URLs.
+NEWSDESK_PURGE_BACKEND = env_str("NEWSDESK_PURGE_BACKEND", "")
+NEWSDESK_PURGE_URLS = env_list("NEWSDESK_PURGE_URLS", [])
+# ETag, Last-Modified and 304s for public pages, and the page cache's hits and
+# stores. First: it sees the headers every other layer added.
+MIDDLEWARE = ["newsdesk.cache.middleware.PageCacheMiddleware", *MIDDLEWARE]
+INSTALLED_APPS = [*INSTALLED_APPS, "newsdesk.cache"]

@@ -1,4 +1,8 @@
-"""WSGI entry point, with a lane for view beacons in front of Django's handler.
+"""WSGI entry point, with lanes for page-cache hits and view beacons in front
+of Django's handler.
+
+A page-cache hit is the same bytes for every reader, stored with every header
+the middleware stack added: newsdesk.cache.lane answers it with a dict lookup.
 
 A beacon is the busiest request a news site serves (one per page view,
 uncached by design) and needs nothing of the request cycle but the request
@@ -21,13 +25,19 @@ from django.conf import settings  # noqa: E402
 from django.core.exceptions import DisallowedHost  # noqa: E402
 from django.core.handlers.wsgi import WSGIRequest  # noqa: E402
 
+from newsdesk.cache import lane  # noqa: E402
 from newsdesk.engagement import beacon  # noqa: E402
 
 BEACON_PATH = re.compile(r"/engagement/beacon/([0-9]{1,18})\Z")
 
 
 def application(environ, start_response):
-    if environ.get("REQUEST_METHOD") == "POST":
+    method = environ.get("REQUEST_METHOD")
+    if method == "GET" or method == "HEAD":
+        body = lane.serve(environ, start_response)
+        if body is not None:
+            return body
+    elif method == "POST":
         match = BEACON_PATH.match(environ.get("PATH_INFO", ""))
         if match is not None:
             response = _beacon(environ, int(match.group(1)))

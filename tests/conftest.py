@@ -37,3 +37,17 @@ def require(available: bool, reason: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"CI must provide this: {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_state():
+    """Per-process copies (the section tree, shared block lists) never outlive
+    a test's rollback."""
+    from newsdesk.news.blocks import forget_shared_lists
+    from newsdesk.news.selectors import forget_categories
+
+    forget_categories()
+    forget_shared_lists()
+    yield
+    forget_categories()
+    forget_shared_lists()

@@ -23,3 +23,10 @@ if os.environ.get("NEWSDESK_TEST_DATABASE_URL"):
 from newsdesk.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+# Off by default: most tests change content inside a transaction that is rolled
+# back (no article_changed, so no purge); the serving tests turn it on.
+NEWSDESK_PAGE_CACHE = False
+# Tests add articles inside rolled-back transactions (no article_changed): the
+# shared block lists are asked afresh every time (tests/test_serving.py turns
+# the per-process copy on).
+NEWSDESK_SHARED_BLOCK_SECONDS = 0.0

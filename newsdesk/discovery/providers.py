@@ -18,6 +18,7 @@ def related(*, request, article, exclude, limit):
         RelatedLink.objects.filter(article_id=article.pk)
         .exclude(related_id__in=exclude)
         .select_related("related__category")
+        .defer("related__body", "related__body_text")  # lists show no bodies
         .order_by("rank")
     )
     return [link.related for link in links if link.related.is_live()][:limit]

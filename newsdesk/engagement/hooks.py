@@ -5,22 +5,23 @@ from __future__ import annotations
 from django.templatetags.static import static
 from django.urls import reverse
 
-from newsdesk.engagement import readers, selectors
+from newsdesk.engagement import selectors
 
 
 def article_extras(request, article) -> dict:
     """Views, reactions and the beacon for `article`: two queries.
 
-    Nothing is counted here: the page may be served from a cache, so the view
-    is counted by the beacon the page loads.
+    The same for every reader: the page is shared by caches. Nothing is
+    counted here (the beacon the page loads counts the view), the reader's own
+    reaction is not marked (the script asks /engagement/state for it, and the
+    reactions page shows it without JavaScript), and the form carries no CSRF
+    token (views.react checks the Origin instead).
     """
-    cookie = request.COOKIES.get(readers.COOKIE_NAME)
-    reader = readers.cookie_key(cookie) if readers.valid_cookie(cookie) else None
     match = getattr(request, "resolver_match", None)
     counting = article.is_live() and not (match and match.url_name == "preview")
     return {
         "views": selectors.view_count(article.pk),
-        "reactions": selectors.reaction_counts(article.pk, reader=reader),
+        "reactions": selectors.reaction_counts(article.pk, reader=None),
         "reactions_template": "engagement/_reactions.html",
         "article_scripts": [static("engagement/engagement.js")],
         "engagement": {

@@ -43,7 +43,9 @@ class MostReadProvider:
             if len(items) > len(best):
                 best = items
                 self._local.window = window
-            if len(items) >= limit:
+            # A block's worth is enough: a caller asking for spares (news.blocks
+            # shares this list between pages) does not change the window.
+            if len(items) >= min(limit, settings.NEWSDESK_BLOCK_SIZE):
                 break
         if not best:
             self._local.window = self.windows[0]
@@ -51,3 +53,6 @@ class MostReadProvider:
 
 
 most_read = MostReadProvider()
+# The same list on every page: news.blocks asks once every few seconds, for ten
+# spares (what the page already shows is dropped).
+most_read.shared_list = 10

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from newsdesk.engagement.models import ArticleStats, Reaction, ViewBucket
 from newsdesk.news.models import Article, Category
-from newsdesk.news.selectors import live_articles, subtree_filter
+from newsdesk.news.selectors import list_articles, subtree_filter
 
 WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24),
            "7d": timedelta(days=7), "30d": timedelta(days=30)}  # fmt: skip
@@ -191,7 +191,7 @@ def most_read(
     ]
     if not ids:
         return []
-    qs = live_articles().filter(pk__in=ids[: limit + 20])
+    qs = list_articles().filter(pk__in=ids[: limit + 20])
     if category is not None:
         qs = qs.filter(subtree_filter(category))
     found = {a.pk: a for a in qs}

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.templatetags.static import static
+from django.urls import reverse
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import (
@@ -52,14 +55,13 @@ def _state(request, article) -> dict:
         "views": selectors.view_count(article.pk),
         "counts": {c.kind.key: c.count for c in counts},
         "mine": next((c.kind.key for c in counts if c.mine), None),
-        "csrf": get_token(request),
     }
 
 
 @never_cache
 @require_safe
 def state(request, pk: int):
-    """Fresh counts, the reader's own reaction and a CSRF token, for cached pages."""
+    """Fresh counts and the reader's own reaction, for cached pages."""
     article = _article(pk)
     if not article.is_live():
         raise Http404("No such article")
@@ -69,18 +71,55 @@ def state(request, pk: int):
     return response
 
 
+def same_origin(request) -> bool:
+    """Whether an unsafe request was sent by this site's own pages.
+
+    The reactions endpoint's defence against cross-site requests: the pages
+    that post to it are shared by every reader (and by caches), so they carry
+    no per-reader CSRF token. Browsers send `Origin` with every POST (a form
+    or fetch); without it a same-origin `Referer` is accepted, without either
+    the request is refused. The reader cookie is SameSite=Lax, so a cross-site
+    form would arrive without it anyway; rate limits bound the rest.
+    """
+    allowed = {
+        f"{request.scheme}://{request.get_host()}",
+        *settings.CSRF_TRUSTED_ORIGINS,
+    }
+    origin = request.headers.get("Origin")
+    if origin is None:
+        referer = urlsplit(request.headers.get("Referer", ""))
+        if not referer.scheme or not referer.netloc:
+            return False
+        origin = f"{referer.scheme}://{referer.netloc}"
+    return origin in allowed
+
+
+# Exempt from Django's token check: same_origin() is the check (cached pages
+# cannot carry a token; see docs/engagement.md).
+@csrf_exempt
 @never_cache
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def react(request, pk: int):
-    """Toggle a reaction: JSON for the script, else a redirect back (PRG)."""
+    """POST toggles a reaction: JSON for the script, else a redirect (PRG) to
+    GET, the reader's own reactions page for the article (not cached)."""
     article = _article(pk)
-    result = actions.check_reaction(request, article, request.POST.get("kind", ""))
+    if request.method != "POST":
+        return _reactions_page(request, article)
     wants_json = "application/json" in request.headers.get("Accept", "")
+    if not same_origin(request):
+        error = "Reactions are accepted from this site's own pages only."
+        if wants_json:
+            return JsonResponse({"error": error}, status=403)
+        return HttpResponse(error, status=403, content_type="text/plain; charset=utf-8")
+    result = actions.check_reaction(request, article, request.POST.get("kind", ""))
     if wants_json:
         body = _state(request, article) if result.ok else {"error": result.error}
         response = JsonResponse(body, status=result.status)
     elif result.ok:
-        response = HttpResponseRedirect(article.get_absolute_url() + "#reactions")
+        response = HttpResponseRedirect(
+            reverse("engagement:react", args=[article.pk])
+            + ("?done=saved" if result.mine else "?done=removed")
+        )
         response.status_code = 303
     else:
         response = HttpResponse(
@@ -94,6 +133,31 @@ def react(request, pk: int):
             secure=settings.SESSION_COOKIE_SECURE,
         )  # fmt: skip
     return response
+
+
+def _reactions_page(request, article):
+    """The reactions form with this reader's own choice marked and fresh counts:
+    where the form lands without JavaScript."""
+    if not article.is_live():
+        raise Http404("No such article")
+    cookie = request.COOKIES.get(readers.COOKIE_NAME)
+    reader = readers.cookie_key(cookie) if readers.valid_cookie(cookie) else None
+    done = request.GET.get("done", "")
+    return render(
+        request,
+        "engagement/reactions.html",
+        {
+            "article": article,
+            "reactions": selectors.reaction_counts(article.pk, reader=reader),
+            "engagement": {
+                "counting": False,
+                "react": reverse("engagement:react", args=[article.pk]),
+                "state": reverse("engagement:state", args=[article.pk]),
+                "css": static("engagement/engagement.css"),
+            },
+            "done": done if done in ("saved", "removed") else "",
+        },
+    )
 
 
 @require_safe

@@ -18,7 +18,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from newsdesk.news import selectors
+from newsdesk.news import caching, selectors
 from newsdesk.news.models import Article, Category
 from newsdesk.news.ninjs import NinjsArticle, to_ninjs
 from newsdesk.news.openapi import CURSOR_PATTERN, openapi_document
@@ -171,7 +171,7 @@ def filtered_articles(params) -> tuple:
 
 @csrf_exempt  # read-only: unsafe methods get 405 from require_safe, not 403
 @require_safe
-@cache_control(public=True, max_age=60)
+@caching.public_page("api")
 def index(request):
     site = _site(request)
     return _json(
@@ -186,7 +186,7 @@ def index(request):
 
 @csrf_exempt  # read-only: unsafe methods get 405 from require_safe, not 403
 @require_safe
-@cache_control(public=True, max_age=60)
+@caching.public_page("api")
 def items(request):
     params = {k: request.GET[k] for k in request.GET}
     try:
@@ -201,12 +201,14 @@ def items(request):
         query = request.GET.copy()
         query["cursor"] = encode_cursor(page[limit - 1])
         data["next"] = site + request.path + "?" + query.urlencode()
-    return _json(request, data)
+    response = _json(request, data)
+    caching.add_tags(response, [caching.LATEST])
+    return response
 
 
 @csrf_exempt  # read-only: unsafe methods get 405 from require_safe, not 403
 @require_safe
-@cache_control(public=True, max_age=60)
+@caching.public_page("api")
 def item(request, pk: str):
     # Matched as a string so that /api/items/abc/ gets this API's JSON 404, not
     # the site's HTML one from the category catch-all.
@@ -225,10 +227,9 @@ def item(request, pk: str):
         return _error(request, 404, "no such item")
     # A withdrawn article stays addressable as a ninjs kill notice (pubStatus
     # canceled), so that downstream copies can be taken down too.
-    return _json(
-        request,
-        to_ninjs(ninjs_article(article, site=_site(request))),
-    )
+    response = _json(request, to_ninjs(ninjs_article(article, site=_site(request))))
+    caching.add_tags(response, [caching.article_tag(article.pk)])
+    return response
 
 
 @csrf_exempt  # read-only: unsafe methods get 405 from require_safe, not 403

@@ -19,13 +19,14 @@ under the fallback's own title ("Latest", "More in this section").
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
 from newsdesk.news.models import Article
-from newsdesk.news.selectors import live_articles
+from newsdesk.news.selectors import forget_shared, list_articles
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +42,14 @@ class Block:
 
 
 def newest_in_category(*, request, article, exclude, limit):
-    qs = live_articles().exclude(pk__in=exclude)
+    qs = list_articles().exclude(pk__in=exclude)
     if article is not None:
         qs = qs.filter(category_id=article.category_id)
     return list(qs[:limit])
 
 
 def newest_site_wide(*, request, article, exclude, limit):
-    return list(live_articles().exclude(pk__in=exclude)[:limit])
+    return list(list_articles().exclude(pk__in=exclude)[:limit])
 
 
 def more_news(*, request, article, exclude, limit):
@@ -56,6 +57,10 @@ def more_news(*, request, article, exclude, limit):
         request=request, article=article, exclude=exclude, limit=limit
     )
 
+
+# The same for every page: asked once per process every few seconds.
+newest_site_wide.shared_list = 20
+more_news.shared_list = 20
 
 # A block filled only by its fallback says what it really shows.
 newest_in_category.title = "More in this section"
@@ -76,75 +81,81 @@ def get_provider(setting_name: str, default):
     return import_string(path) if path else default
 
 
-ROUNDS = 3  # provider calls per list when duplicates of shown reports are dropped
+ROUNDS = 3  # asks of one source per list when duplicates of shown reports are dropped
+
+# Lists that are the same on every page (a provider with `shared_list` set
+# gives the same articles whatever the page, apart from what the page already
+# shows) are asked once per NEWSDESK_SHARED_BLOCK_SECONDS per process, and each
+# page drops what it already shows. `shared_list = N` asks for N more than a
+# block shows, as spares; `True` for exactly as many (for providers whose
+# choice depends on the count, like Most read's window).
+_shared: dict = {}  # provider -> (expires, limit, articles, title)
 
 
-def _take(key, source, *, request, article, taken, limit, groups) -> list[Article]:
-    """Up to `limit` articles from `source`, contract enforced; [] if it fails.
+def forget_shared_lists(**kwargs) -> None:
+    """Articles changed: ask the shared lists' providers again."""
+    _shared.clear()
+    forget_shared()
 
-    Articles dropped as second copies of a report already on the page are
-    excluded and the source asked again, a bounded number of times, so that
-    a list of duplicates does not leave the block empty.
-    """
+
+def _ask(source, *, request, article, exclude, limit):
+    """(articles, title) from `source`, from the shared copy when it may."""
+    shared = getattr(source, "shared_list", False)
+    if shared is False:
+        items = source(request=request, article=article, exclude=exclude, limit=limit)
+        return items, getattr(source, "title", None)
+    now = time.monotonic()
+    memo = _shared.get(source)
+    want = limit + (0 if shared is True else int(shared))
+    if memo is None or memo[0] <= now or memo[1] != want:
+        items = source(request=None, article=None, exclude=frozenset(), limit=want)
+        memo = (now + settings.NEWSDESK_SHARED_BLOCK_SECONDS, want, items,
+                getattr(source, "title", None))  # fmt: skip
+        _shared[source] = memo
+    _, asked, items, title = memo
+    current = article.pk if article is not None else None
+    kept = [a for a in items if a.pk not in exclude and a.pk != current]
+    if len(kept) < limit and len(items) >= asked:
+        # The page excludes more than the shared copy has spare: ask directly.
+        items = source(request=request, article=article, exclude=exclude, limit=limit)
+        return items, getattr(source, "title", None)
+    return kept[:limit], title
+
+
+def _candidates(key, source, *, request, article, taken, limit):
+    """Up to `limit` articles not in `taken` from `source` (added to `taken`),
+    and the title the source gives; ([], None) if it fails."""
+    try:
+        items, title = _ask(
+            source, request=request, article=article, exclude=taken, limit=limit
+        )
+    except Exception:
+        # A broken engine must not take the article page down with it.
+        log.exception("%s provider failed; using the fallback", key)
+        return [], None
     chosen: list[Article] = []
-    asked = set(taken)
-    for _ in range(ROUNDS):
-        try:
-            items = source(request=request, article=article, exclude=asked, limit=limit)
-        except Exception:
-            # A broken engine must not take the article page down with it.
-            log.exception("%s provider failed; using the fallback", key)
-            return chosen
-        group_of = groups.lookup([item.pk for item in items])
-        dropped = False
-        for item in items:
-            if item.pk in asked or len(chosen) >= limit:
-                continue
-            asked.add(item.pk)
-            group = group_of.get(item.pk)
-            if group is not None and group in groups.seen:
-                dropped = True
-                continue
-            chosen.append(item)
-            if group is not None:
-                groups.seen.add(group)
-        if len(chosen) >= limit or not dropped:
-            break
-    return chosen
-
-
-def _fill(key, provider, fallback, *, request, article, exclude, limit, groups):
-    """The block's articles and the source that chose them.
-
-    A block shows its provider's list or, when that is empty, its fallback's:
-    never a mix, so a list titled "Most read" or "Related" holds nothing else.
-    `groups` is the page's duplicate-group bookkeeping (see page_blocks).
-    """
-    for source in (provider, fallback):
-        if source is None:
+    for item in items:
+        if item.pk in taken or len(chosen) >= limit:
             continue
-        chosen = _take(
-            key, source, request=request, article=article, taken=set(exclude),
-            limit=limit, groups=groups,
-        )  # fmt: skip
-        if chosen:
-            return chosen, source
-    return [], fallback or provider
+        taken.add(item.pk)
+        chosen.append(item)
+    return chosen, title
 
 
 class _Groups:
-    """Duplicate groups seen on one page, from NEWSDESK_DUPLICATE_GROUPS: a
-    callable mapping article ids to group keys (ids without a group are left out)."""
+    """Duplicate groups of the articles on one page, from
+    NEWSDESK_DUPLICATE_GROUPS: a callable mapping article ids to group keys
+    (ids without a group are left out)."""
 
-    def __init__(self, article):
+    def __init__(self):
         path = settings.NEWSDESK_DUPLICATE_GROUPS
         self._lookup = import_string(path) if path else None
-        self.seen: set = set()
-        if article is not None and self._lookup is not None:
-            self.seen.update(self._lookup([article.pk]).values())
+        self.of: dict = {}
 
-    def lookup(self, ids) -> dict:
-        return self._lookup(ids) if self._lookup is not None and ids else {}
+    def learn(self, ids) -> None:
+        ids = [i for i in ids if i not in self.of]
+        if self._lookup is not None and ids:
+            self.of.update(self._lookup(ids))
 
 
 def page_blocks(
@@ -154,34 +165,79 @@ def page_blocks(
     exclude: set[int] = frozenset(),
     keys: tuple[str, ...] = ("related", "most-read", "recommended"),
 ) -> list[Block]:
+    """The page's blocks, in three steps: every block's candidates (each
+    excluding the articles the page shows already), one lookup of their
+    duplicate groups, then each block without a second copy of a report on
+    the page (the same source asked again in the rare case one was dropped)."""
     limit = settings.NEWSDESK_BLOCK_SIZE
-    seen = set(exclude)
+    taken = set(exclude)
     if article is not None:
-        seen.add(article.pk)
-    groups = _Groups(article)
-    blocks = []
+        taken.add(article.pk)
+    plan = []
     for key, title, setting_name, builtin in BLOCKS:
         if key not in keys:
             continue
         provider = get_provider(setting_name, builtin)
         fallback = builtin if provider is not builtin else None
-        articles, shown_by = _fill(
-            key,
-            provider,
-            fallback,
-            request=request,
-            article=article,
-            exclude=seen,
-            limit=limit,
-            groups=groups,
-        )
-        seen.update(a.pk for a in articles)
+        # A block shows its provider's list or, when that is empty, its
+        # fallback's: never a mix, so "Most read" or "Related" holds nothing else.
+        source, chosen, source_title = provider, [], None
+        for candidate in (provider, fallback):
+            if candidate is None:
+                continue
+            chosen, source_title = _candidates(
+                key, candidate, request=request, article=article, taken=taken,
+                limit=limit,
+            )  # fmt: skip
+            source = candidate
+            if chosen:
+                break
+        plan.append((key, title, provider, source, chosen, source_title))
+    groups = _Groups()
+    groups.learn(
+        ([article.pk] if article is not None else [])
+        + [a.pk for *_, chosen, _ in plan for a in chosen]
+    )
+    seen = (
+        {groups.of[article.pk]}
+        if article is not None and article.pk in groups.of
+        else set()
+    )
+    blocks = []
+    for key, title, provider, source, chosen, source_title in plan:
+        kept = _distinct(chosen, groups, seen)
+        for _ in range(ROUNDS - 1):
+            if len(kept) >= limit or len(kept) == len(chosen):
+                break
+            # Second copies of reports on the page were dropped: ask the same
+            # source again (rare: a bounded number of queries).
+            chosen, _ = _candidates(
+                key, source, request=request, article=article, taken=taken,
+                limit=limit - len(kept),
+            )  # fmt: skip
+            groups.learn([a.pk for a in chosen])
+            more = _distinct(chosen, groups, seen)
+            kept += more
+        shown_title = source_title or getattr(source, "title", None) or title
         blocks.append(
             Block(
                 key=key,
-                title=getattr(shown_by, "title", title),
-                articles=articles,
+                title=shown_title,
+                articles=kept,
                 script=getattr(provider, "script", ""),
             )
         )
     return blocks
+
+
+def _distinct(items, groups, seen) -> list[Article]:
+    """`items` without second copies of a report already on the page."""
+    out = []
+    for item in items:
+        group = groups.of.get(item.pk)
+        if group is not None and group in seen:
+            continue
+        if group is not None:
+            seen.add(group)
+        out.append(item)
+    return out

@@ -15,7 +15,7 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
-from newsdesk.news import selectors
+from newsdesk.news import caching, selectors
 from newsdesk.news.models import Article, Category, Tag
 
 
@@ -126,6 +126,7 @@ class LatestFeed(Feed):
     def items(self, obj=None):
         return (
             self.articles(obj)
+            .defer(None)  # descriptions come from the text
             .select_related("source")
             .prefetch_related("tags")[: settings.NEWSDESK_FEED_SIZE]
         )
@@ -162,9 +163,19 @@ class LatestFeed(Feed):
             return f"{item.display_credit}, {item.source.licence}"
         return None
 
+    def cache_tags(self, obj) -> list[str]:
+        return [caching.LATEST]
+
     def get_feed(self, obj, request):
         self._site = f"{request.scheme}://{request.get_host()}"
+        request.feed_cache_tags = self.cache_tags(obj)
         return super().get_feed(obj, request)
+
+    def __call__(self, request, *args, **kwargs):
+        response = super().__call__(request, *args, **kwargs)
+        caching.patch_public(response)
+        caching.add_tags(response, ["feed", *getattr(request, "feed_cache_tags", ())])
+        return response
 
 
 class LatestAtomFeed(LatestFeed):
@@ -191,6 +202,9 @@ class CategoryFeed(LatestFeed):
     def articles(self, obj: Category):
         return selectors.category_articles(obj)
 
+    def cache_tags(self, obj: Category) -> list[str]:
+        return [caching.category_tag(obj.pk)]
+
 
 class CategoryAtomFeed(CategoryFeed):
     feed_type = _Atom
@@ -215,6 +229,9 @@ class TagFeed(LatestFeed):
 
     def articles(self, obj: Tag):
         return selectors.tag_articles(obj)
+
+    def cache_tags(self, obj: Tag) -> list[str]:
+        return [caching.tag_tag(obj.pk)]
 
 
 class TagAtomFeed(TagFeed):

@@ -2,33 +2,104 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from django.db.models import Count, F, Q, QuerySet, Window
-from django.db.models.functions import Length, RowNumber, TruncDate
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Length, TruncDate
+from django.db.models.query import ModelIterable
 from django.http import Http404
 from django.utils import timezone
 
 from newsdesk.news.models import Article, Category, Tag
 
-LIST_FIELDS = ("category",)
+# Never shown in lists: a list of 20 need not read 20 article bodies.
+HEAVY_FIELDS = ("body", "body_text")
+
+
+class _WithCategory(ModelIterable):
+    """Articles with their category attached from the process's section tree.
+
+    Instead of select_related("category"): the join makes SQLite's planner walk
+    the categories and sort each one's articles, where the article table alone
+    is read newest first from its (published_at, id) index and stops after the
+    LIMIT.
+    """
+
+    def __iter__(self):
+        by_pk = _category_tree().by_pk
+        cache = Article.category.field.set_cached_value
+        for article in super().__iter__():
+            category = by_pk.get(article.category_id)
+            if category is not None:
+                cache(article, category)
+            yield article
 
 
 def live_articles() -> QuerySet[Article]:
-    return Article.objects.live().select_related(*LIST_FIELDS)
+    qs = Article.objects.live()
+    qs._iterable_class = _WithCategory
+    return qs
+
+
+def list_articles() -> QuerySet[Article]:
+    """Live articles for lists (blocks, section and topic pages): no bodies."""
+    return live_articles().defer(*HEAVY_FIELDS)
+
+
+# Every page draws the section menu and a breadcrumb: the section tree (a few
+# hundred rows at most, rarely edited) is read once per process every
+# CATEGORY_SECONDS, and at once after a category is saved in this process.
+CATEGORY_SECONDS = 60.0
+
+
+class _Tree:
+    def __init__(self, rows: list[Category]):
+        self.expires = time.monotonic() + CATEGORY_SECONDS
+        self.by_path = {c.path: c for c in rows}
+        self.by_pk = {c.pk: c for c in rows}
+        self.top = [c for c in rows if c.parent_id is None]
+        self.children: dict[int, list[Category]] = {}
+        for c in rows:  # rows are in menu order (Category.Meta.ordering)
+            if c.parent_id is not None:
+                self.children.setdefault(c.parent_id, []).append(c)
+
+
+_tree: _Tree | None = None
+_tree_lock = threading.Lock()
+
+
+def _category_tree() -> _Tree:
+    global _tree
+    tree = _tree
+    if tree is None or time.monotonic() >= tree.expires:
+        with _tree_lock:
+            tree = _tree
+            if tree is None or time.monotonic() >= tree.expires:
+                tree = _tree = _Tree(list(Category.objects.all()))
+    return tree
+
+
+def forget_categories(**kwargs) -> None:
+    """Drop this process's copy of the section tree (a category changed)."""
+    global _tree
+    _tree = None
 
 
 def get_category_by_path(path: str) -> Category:
-    category = Category.objects.filter(path=path.strip("/")).first()
+    category = _category_tree().by_path.get(path.strip("/"))
     if category is None:
         raise Http404("No such section")
     return category
 
 
 def categories_by_path(paths: list[str]) -> list[Category]:
-    """Categories for `paths`, ordered as given (one query)."""
-    found = {c.path: c for c in Category.objects.filter(path__in=paths)}
+    """Categories for `paths`, ordered as given."""
+    found = _category_tree().by_path
     return [found[p] for p in paths if p in found]
 
 
@@ -37,11 +108,11 @@ def breadcrumb(category: Category) -> list[Category]:
 
 
 def top_categories() -> list[Category]:
-    return list(Category.objects.filter(parent__isnull=True))
+    return list(_category_tree().top)
 
 
 def subcategories(category: Category) -> list[Category]:
-    return list(category.children.all())
+    return list(_category_tree().children.get(category.pk, ()))
 
 
 def subtree_filter(category: Category, prefix: str = "category__") -> Q:
@@ -51,11 +122,11 @@ def subtree_filter(category: Category, prefix: str = "category__") -> Q:
 
 
 def category_articles(category: Category) -> QuerySet[Article]:
-    return live_articles().filter(subtree_filter(category))
+    return list_articles().filter(subtree_filter(category))
 
 
 def tag_articles(tag: Tag) -> QuerySet[Article]:
-    return live_articles().filter(tags=tag)
+    return list_articles().filter(tags=tag)
 
 
 def get_article(pk: int) -> Article:
@@ -70,31 +141,97 @@ def get_article(pk: int) -> Article:
     return article
 
 
+# Lists that are the same for every request (the home page's lead and section
+# lists) are read once per process every NEWSDESK_SHARED_BLOCK_SECONDS, and
+# again at once after an article changes in this process (news.apps).
+_memo: dict = {}
+
+
+def shared(key, compute):
+    """compute(), remembered for NEWSDESK_SHARED_BLOCK_SECONDS under `key`.
+    Callers only read what it returns (it is shared between requests)."""
+    now = time.monotonic()
+    hit = _memo.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    value = compute()
+    seconds = settings.NEWSDESK_SHARED_BLOCK_SECONDS
+    if seconds > 0:
+        _memo[key] = (now + seconds, value)
+    return value
+
+
+def forget_shared(**kwargs) -> None:
+    _memo.clear()
+
+
+def lead_story() -> Article | None:
+    """The newest featured live article, else the newest live article."""
+    return shared("lead", _lead_story)
+
+
+def _lead_story() -> Article | None:
+    qs = list_articles()
+    return qs.filter(featured=True).first() or qs.first()
+
+
 def latest_by_section(
     *, per_section: int, exclude: set[int], since=None
 ) -> list[tuple[Category, list[Article]]]:
-    """Newest live articles of each top-level section, in one query; with
-    `since`, only articles published since then (stale sections are left out)."""
-    sections = top_categories()
-    recent = live_articles()
-    if since is not None:
-        recent = recent.filter(published_at__gte=since)
-    ranked = (
-        recent.defer("body")
-        .exclude(pk__in=exclude)
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("category__root")],
-                order_by=[F("published_at").desc(), F("id").desc()],
-            )
-        )
-        .filter(rank__lte=per_section)
+    """Newest live articles of each top-level section (sub-sections included);
+    with `since`, only articles published since then (stale sections are left
+    out). Shared between requests for NEWSDESK_SHARED_BLOCK_SECONDS."""
+    key = ("latest_by_section", per_section, frozenset(exclude), since)
+    return shared(key, lambda: _latest_by_section(per_section, exclude, since))
+
+
+def _latest_by_section(
+    per_section: int, exclude: set[int], since
+) -> list[tuple[Category, list[Article]]]:
+    """latest_by_section, uncached.
+
+    Two queries whatever the number of articles: the newest few of every
+    category, each read in order from the (category, published_at, id) index
+    (one UNION ALL), then those chosen. A window over every live article would
+    sort them all.
+    """
+    tree = _category_tree()
+    if not tree.by_path:
+        return []
+    take = per_section + len(exclude)
+    # Only the model's own table name is interpolated; every value is a parameter.
+    part = (
+        f"SELECT * FROM (SELECT id, category_id, published_at FROM {_ARTICLE} "  # noqa: S608
+        "WHERE category_id = %s AND status IN (%s, %s) AND published_at <= %s "
+        "AND published_at >= %s "
+        "ORDER BY published_at DESC, id DESC LIMIT %s) AS c{n}"
     )
-    by_root: dict[int, list[Article]] = {}
-    for article in ranked:
-        by_root.setdefault(article.category.root_id, []).append(article)
-    return [(s, by_root[s.pk]) for s in sections if by_root.get(s.pk)]
+    now = timezone.now()
+    live = (Article.Status.PUBLISHED, Article.Status.SCHEDULED)
+    categories = list(tree.by_path.values())
+    sql = " UNION ALL ".join(part.format(n=n) for n in range(len(categories)))
+    params: list = []
+    for c in categories:
+        params += [c.pk, *live, now, since or datetime.min.replace(tzinfo=UTC), take]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    root_of = {c.pk: c.root_id or c.pk for c in categories}
+    rows.sort(key=lambda r: (r[2], r[0]), reverse=True)
+    chosen: dict[int, list[int]] = {}
+    for pk, category_id, _ in rows:
+        picked = chosen.setdefault(root_of[category_id], [])
+        if pk not in exclude and len(picked) < per_section:
+            picked.append(pk)
+    found = list_articles().in_bulk([pk for ids in chosen.values() for pk in ids])
+    return [
+        (s, [found[pk] for pk in chosen[s.pk] if pk in found])
+        for s in tree.top
+        if chosen.get(s.pk)
+    ]
+
+
+_ARTICLE = Article._meta.db_table
 
 
 # --- the front page ---------------------------------------------------------------
@@ -167,7 +304,7 @@ def published_per_day(*, days: int, now=None) -> list[tuple[date, int]]:
     """Live articles by UTC day of publication, oldest first, zero days included."""
     now = now or timezone.now()
     first = (now - timedelta(days=days - 1)).date()
-    start = datetime.combine(first, time.min, tzinfo=UTC)
+    start = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
     counts = dict(
         Article.objects.live(now)
         .filter(published_at__gte=start)

@@ -15,10 +15,9 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.utils.xmlutils import SimplerXMLGenerator
-from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
-from newsdesk.news import selectors
+from newsdesk.news import caching, selectors
 from newsdesk.news.models import Category
 
 NEWS_WINDOW = timedelta(hours=48)
@@ -104,15 +103,17 @@ def news_sitemap_xml(articles, *, site: str, name: str, language: str) -> bytes:
 
 
 @require_safe
-@cache_control(public=True, max_age=300)
+@caching.public_page("sitemap", max_age=300)
 def index(request):
-    return sitemap_views.index(
+    response = sitemap_views.index(
         request, SITEMAPS, sitemap_url_name="syndication:sitemap-section"
     )
+    caching.add_tags(response, [caching.LATEST])
+    return response
 
 
 @require_safe
-@cache_control(public=True, max_age=300)
+@caching.public_page("sitemap", max_age=300)
 def section(request, section: str):
     if section not in SITEMAPS:
         raise Http404("No such sitemap")
@@ -123,5 +124,11 @@ def section(request, section: str):
             name=settings.NEWSDESK_SITE_NAME,
             language=settings.LANGUAGE_CODE.split("-")[0],
         )
-        return HttpResponse(body, content_type="application/xml")
-    return sitemap_views.sitemap(request, {section: SITEMAPS[section]}, section=section)
+        response = HttpResponse(body, content_type="application/xml")
+    else:
+        response = sitemap_views.sitemap(
+            request, {section: SITEMAPS[section]}, section=section
+        )
+    if section != "sections":
+        caching.add_tags(response, [caching.LATEST])
+    return response

@@ -23,7 +23,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from django.views.static import serve as static_serve
 
-from newsdesk.news import selectors
+from newsdesk.news import caching, selectors
 from newsdesk.news.blocks import page_blocks
 from newsdesk.news.models import Article, Tag
 from newsdesk.news.search import RELEVANCE, SORTS, get_search_backend
@@ -65,22 +65,25 @@ def article_extras(request, article) -> dict:
 
 
 @require_safe
-@cache_control(public=True, max_age=60)
+@caching.public_page("home")
 def home(request):
     front = selectors.front_page()
     shown = front.shown
     blocks = page_blocks(
         request=request, article=None, exclude=shown, keys=("most-read", "recommended")
     )
-    return render(request, "news/home.html", {"front": front, "blocks": blocks})
+    response = render(request, "news/home.html", {"front": front, "blocks": blocks})
+    caching.add_tags(response, [caching.LATEST, *map(caching.article_tag, shown)])
+    caching.add_tags(response, _block_tags(blocks))
+    return response
 
 
 @require_safe
-@cache_control(public=True, max_age=60)
+@caching.public_page("section")
 def category(request, path: str):
     cat = selectors.get_category_by_path(path)
     page = _paginate(request, selectors.category_articles(cat))
-    return render(
+    response = render(
         request,
         "news/category.html",
         {
@@ -90,38 +93,59 @@ def category(request, path: str):
             "page": page,
         },
     )
+    caching.add_tags(response, [caching.category_tag(cat.pk)])
+    caching.add_tags(response, caching.article_tags(page.object_list))
+    return response
 
 
 @require_safe
-@cache_control(public=True, max_age=60)
+@caching.public_page("tag")
 def tag(request, slug: str):
     tag_obj = get_object_or_404(Tag, slug=slug)
     page = _paginate(request, selectors.tag_articles(tag_obj))
-    return render(request, "news/tag.html", {"tag": tag_obj, "page": page})
+    response = render(request, "news/tag.html", {"tag": tag_obj, "page": page})
+    caching.add_tags(response, [caching.tag_tag(tag_obj.pk)])
+    caching.add_tags(response, caching.article_tags(page.object_list))
+    return response
+
+
+def _block_tags(blocks) -> list[str]:
+    return [caching.article_tag(a.pk) for b in blocks for a in b.articles]
 
 
 def _render_article(request, article: Article, *, preview: bool = False):
+    blocks = page_blocks(request=request, article=article)
     context = {
         "article": article,
         "breadcrumb": selectors.breadcrumb(article.category),
-        "blocks": page_blocks(request=request, article=article),
+        "blocks": blocks,
         "preview": preview,
         **article_extras(request, article),
     }
-    return render(request, "news/article.html", context)
+    response = render(request, "news/article.html", context)
+    caching.add_tags(response, [caching.article_tag(article.pk)])
+    caching.add_tags(response, _block_tags(blocks))
+    caching.add_tags(
+        response, caching.article_tags(context.get("also_reported_by", ()))
+    )
+    return response
 
 
 @require_safe
-@cache_control(public=True, max_age=60)
+@caching.public_page("article")
 def article(request, pk: int, slug: str | None = None):
     obj = selectors.get_article(pk)
     if obj.status == Article.Status.WITHDRAWN:
-        return render(request, "news/withdrawn.html", {"article": obj}, status=410)
+        response = render(request, "news/withdrawn.html", {"article": obj}, status=410)
+        caching.add_tags(response, [caching.article_tag(obj.pk)])
+        return response
     if not obj.is_live():
         raise Http404("No such article")
     if slug != obj.slug:
         # Old slugs (and the bare id) keep working: stable links survive edits.
-        return HttpResponsePermanentRedirect(obj.get_absolute_url())
+        response = HttpResponsePermanentRedirect(obj.get_absolute_url())
+        caching.add_tags(response, [caching.article_tag(obj.pk)])
+        return response
     return _render_article(request, obj)
 
 

@@ -279,6 +279,7 @@ def test_robots_and_error_pages(client):
 
 
 def _count(client, url) -> int:
+    client.get(url)  # steady state: per-process copies (the section tree) loaded
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
     return len(queries)

@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import functools
 import json
+import time
 from datetime import UTC
 
 from django import template
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.timezone import template_localtime
+from django.utils.translation import get_language
 
 register = template.Library()
 
@@ -92,6 +98,28 @@ def with_dateline(body: str, article) -> str:
     if body.startswith("<p>"):
         return mark_safe(f"<p>{lead}{body[3:]}")  # noqa: S308
     return mark_safe(f"<p>{lead}</p>{body}")  # noqa: S308
+
+
+@functools.lru_cache(maxsize=8192)
+def _time_element(value, second: int, language: str) -> str:
+    # `second` keys the memo to the current second: naturaltime's "3 minutes
+    # ago" is then computed once per item per second, not once per page.
+    return format_html(
+        '<time datetime="{}" title="{} UTC">{}</time>',
+        iso(value),
+        date_filter(template_localtime(value), "j M Y, H:i"),
+        naturaltime(value),
+    )
+
+
+@register.filter
+def time_element(value) -> str:
+    """<time> with machine-readable UTC, the full date as title and "2 hours
+    ago": what news/_time.html draws for every list item, memoised (Django's
+    date and naturaltime filters cost ~0.1 ms each through translations)."""
+    if not value:
+        return ""
+    return _time_element(value, int(time.time()), get_language() or "")
 
 
 LEAD_IMAGE_SIZES = "(min-width: 64rem) 42rem, 100vw"

@@ -48,20 +48,35 @@
       send();
     }
   }
-  // A cached page cannot know this reader's own reaction: ask for it.
-  if (cookie("newsdesk_reacted")) load();
+  // The page is shared by every reader (and by caches): its counts may be a
+  // minute old and it cannot know this reader's own reaction. Ask for both
+  // once the reactions are on screen (at once if this reader has reacted).
+  var loaded = null;
+  function ensure() { return loaded || (loaded = load()); }
+  if (cookie("newsdesk_reacted") || !window.IntersectionObserver) {
+    ensure();
+  } else {
+    var watch = new IntersectionObserver(function (entries) {
+      if (entries.some(function (e) { return e.isIntersecting; })) {
+        watch.disconnect();
+        ensure();
+      }
+    });
+    watch.observe(box);
+  }
 
   form.addEventListener("submit", function (event) {
     var button = event.submitter;
     if (!button || !window.fetch) return;
     event.preventDefault();
-    var ready = cookie("csrftoken") && cookie("newsdesk_reacted") ? Promise.resolve() : load();
-    ready.then(function () {
+    // No CSRF token: the server checks the Origin the browser sends. The
+    // state request first gives a new reader their cookie.
+    ensure().catch(function () {}).then(function () {
       var body = new FormData(form);
       body.set("kind", button.value);
       return fetch(form.action, {
         method: "POST", body: body, credentials: "same-origin",
-        headers: { "X-CSRFToken": cookie("csrftoken"), "Accept": "application/json" }
+        headers: { "Accept": "application/json" }
       });
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (data) {

@@ -10,6 +10,13 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+# Request threads per worker. granian's default (hundreds) cost ~30% throughput,
+# doubled p99 and ~200 MB per worker for this CPU-bound app: Python runs one
+# thread at a time, and database reads are local and short. Measured with
+# bench/pages (docs/operators.md): server CPU per request grows with threads
+# (hits 0.029 / 0.042 / 0.054 ms, misses 17 / 18 / 23 ms at 1 / 2 / 4).
+DEFAULT_THREADS = 1
+
 
 class Command(BaseCommand):
     help = (
@@ -27,6 +34,13 @@ class Command(BaseCommand):
             help="Web worker processes (default: one per core).",
         )
         parser.add_argument(
+            "--threads",
+            type=int,
+            default=DEFAULT_THREADS,
+            help=f"Request threads per worker process (default: {DEFAULT_THREADS}; "
+            "see docs/operators.md for the measurement behind it).",
+        )
+        parser.add_argument(
             "--with-worker",
             action="store_true",
             help="Also run the background task worker (feed polling, related "
@@ -34,19 +48,24 @@ class Command(BaseCommand):
             "own service instead.",
         )
 
-    def handle(self, *args, host, port, workers, with_worker, **options):
+    def handle(self, *args, host, port, workers, threads, with_worker, **options):
         if not 0 < port < 65536:
             raise CommandError(f"--port {port} is not a TCP port (1-65535).")
         if workers < 1:
             raise CommandError("--workers must be at least 1.")
+        if not 1 <= threads <= 64:
+            raise CommandError("--threads must be between 1 and 64.")
         granian = shutil.which("granian", path=os.path.dirname(sys.executable))
         if granian is None:
             raise CommandError("granian is not installed: run `pip install -e .`.")
         argv = [
             granian, "--interface", "wsgi", "--host", host, "--port", str(port),
-            "--workers", str(workers), "--no-ws", "newsdesk.wsgi:application",
+            "--workers", str(workers), "--blocking-threads", str(threads),
+            "--respawn-failed-workers", "--no-ws", "newsdesk.wsgi:application",
         ]  # fmt: skip
-        self.stdout.write(f"newsdesk: http://{host}:{port}/ ({workers} workers)")
+        self.stdout.write(
+            f"newsdesk: http://{host}:{port}/ ({workers} workers x {threads} threads)"
+        )
         sys.stdout.flush()
         if not with_worker:
             os.execv(granian, argv)  # noqa: S606 - replaces this process, argv fixed

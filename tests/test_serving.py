@@ -1,0 +1,445 @@
+"""Serving: public pages are the same bytes for every reader, carry validators
+and cache headers; the page cache answers repeats and is purged precisely."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+
+import pytest
+from django.core.signals import request_started
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from newsdesk.cache import pages
+from newsdesk.engagement.models import Reaction
+from newsdesk.engagement.readers import COOKIE_NAME, cookie_key
+from newsdesk.news import actions
+from newsdesk.news.models import Article
+
+pytestmark = pytest.mark.django_db
+
+CHROME = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Safari/537.36"
+)
+READER = "servingreader000000000001xx"
+
+
+@pytest.fixture(autouse=True)
+def _clean_default_cache():
+    # Most read rankings live in the default cache: none leaks to other tests.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def site(tree, ap, make_article):
+    climate = actions.get_or_create_tags(["Climate"])[0]
+    finance = tree["finance"]
+    others = [make_article(finance, age_hours=2 + i) for i in range(6)]
+    others += [make_article(tree["world"], age_hours=3 + i) for i in range(3)]
+    story = make_article(
+        finance, headline="Markets rally", source=ap, age_hours=0.5, byline="A. B."
+    )
+    actions.do_save_article(story, tags=[climate])
+    return {"story": story, "tag": climate, "others": others, **tree}
+
+
+def public_urls(site) -> list[str]:
+    story, tag = site["story"], site["tag"]
+    return [
+        "/",
+        "/business/",
+        "/business/finance/",
+        story.get_absolute_url(),
+        f"/tag/{tag.slug}/",
+        "/feeds/rss.xml",
+        "/feeds/atom.xml",
+        "/feeds/section/business/rss.xml",
+        f"/feeds/tag/{tag.slug}/atom.xml",
+        "/sitemap.xml",
+        "/sitemap-articles.xml",
+        "/sitemap-news.xml",
+        "/api/items/",
+        f"/api/items/{story.pk}/",
+    ]
+
+
+def reader_client() -> Client:
+    client = Client(enforce_csrf_checks=True, HTTP_USER_AGENT=CHROME)
+    client.cookies[COOKIE_NAME] = READER
+    client.cookies["newsdesk_reacted"] = "1"
+    client.cookies["csrftoken"] = "x" * 32
+    return client
+
+
+def test_public_pages_are_the_same_bytes_for_every_reader(site):
+    Reaction.objects.create(
+        article=site["story"], reader=cookie_key(READER), kind="good"
+    )
+    anonymous, reader = Client(), reader_client()
+    for url in public_urls(site):
+        first, second = anonymous.get(url), reader.get(url)
+        assert first.status_code == second.status_code == 200, url
+        assert first.content == second.content, url
+        for response in (first, second):
+            assert not response.cookies, (url, response.cookies)
+            assert "cookie" not in response.get("Vary", "").lower(), url
+            assert b"csrfmiddlewaretoken" not in response.content, url
+            control = response["Cache-Control"]
+            assert "public" in control and "max-age=" in control, url
+            assert "stale-while-revalidate=" in control, url
+            assert "stale-if-error=" in control, url
+            assert response["ETag"] and response["X-Cache-Tags"], url
+    # The reader's own reaction is not in the shared page: no button pressed.
+    html = reader.get(site["story"].get_absolute_url()).content.decode()
+    assert 'aria-pressed="true"' not in html
+
+
+def test_validators_answer_304(site):
+    client = Client()
+    for url in ("/", site["story"].get_absolute_url(), "/feeds/rss.xml"):
+        response = client.get(url)
+        assert response["Last-Modified"], url
+        again = client.get(url, HTTP_IF_NONE_MATCH=response["ETag"])
+        assert again.status_code == 304 and again.content == b"", url
+        assert client.get(url, HTTP_IF_NONE_MATCH='"other"').status_code == 200
+
+
+def test_pages_name_what_they_show_in_their_tags(site):
+    story = site["story"]
+    tags = Client().get(story.get_absolute_url())["X-Cache-Tags"].split(",")
+    assert f"a{story.pk}" in tags and "article" in tags
+    # Its blocks list other articles: their edits purge this page too.
+    assert any(f"a{a.pk}" in tags for a in site["others"])
+    section = Client().get("/business/finance/")["X-Cache-Tags"].split(",")
+    assert f"c{site['finance'].pk}" in section and f"a{story.pk}" in section
+    assert "latest" in Client().get("/")["X-Cache-Tags"].split(",")
+
+
+# --- reactions without a token in the page -------------------------------------
+
+
+def post_reaction(client, story, kind="good", **headers):
+    return client.post(f"/engagement/react/{story.pk}", {"kind": kind}, **headers)
+
+
+def test_reactions_work_without_javascript_from_a_shared_page(site):
+    story, client = site["story"], reader_client()
+    response = post_reaction(client, story, HTTP_ORIGIN="http://testserver")
+    assert response.status_code == 303
+    landing = response["Location"]
+    assert landing == f"/engagement/react/{story.pk}?done=saved"
+    page = client.get(landing)
+    assert "no-store" in page["Cache-Control"]
+    html = page.content.decode()
+    assert "Your reaction is saved." in html
+    assert re.findall(r'value="(\w+)" aria-pressed="true"', html) == ["good"]
+    assert story.get_absolute_url() in html  # back to the article
+    # With JavaScript: JSON, the same check.
+    response = post_reaction(
+        client,
+        story,
+        "sad",
+        HTTP_ORIGIN="http://testserver",
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 200 and response.json()["mine"] == "sad"
+
+
+def test_cross_site_reactions_are_refused(site):
+    story, client = site["story"], reader_client()
+    evil = "https://evil.example"
+    assert post_reaction(client, story, HTTP_ORIGIN=evil).status_code == 403
+    assert post_reaction(client, story, HTTP_ORIGIN="null").status_code == 403
+    assert post_reaction(client, story).status_code == 403  # no Origin, no Referer
+    referer = "https://evil.example/x"
+    assert post_reaction(client, story, HTTP_REFERER=referer).status_code == 403
+    assert not Reaction.objects.exists()
+    ok = post_reaction(client, story, HTTP_REFERER="http://testserver/news/1/x/")
+    assert ok.status_code == 303
+
+
+# --- the page cache --------------------------------------------------------------
+
+
+@pytest.fixture
+def page_cache(settings):
+    settings.NEWSDESK_PAGE_CACHE = True
+    pages.clear()
+    yield
+    pages.clear()
+
+
+def test_a_repeat_is_a_hit_with_no_query(site, page_cache):
+    url = site["story"].get_absolute_url()
+    client = Client()
+    first = client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        second = reader_client().get(url)
+    assert len(queries) == 0
+    assert second.content == first.content and second["ETag"] == first["ETag"]
+    assert "Age" in second and "Age" not in first
+    assert second["X-Cache-Tags"] == first["X-Cache-Tags"]
+    assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    # Last-Modified is when the stored copy was rendered.
+    since = first["Last-Modified"]
+    assert client.get(url, HTTP_IF_MODIFIED_SINCE=since).status_code == 304
+
+
+def wsgi_get(path, *, cookie="", etag=""):
+    from newsdesk.wsgi import application
+
+    environ = {
+        "REQUEST_METHOD": "GET", "PATH_INFO": path, "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "wsgi.input": io.BytesIO(),
+        "wsgi.url_scheme": "http", "QUERY_STRING": "", "wsgi.errors": io.StringIO(),
+    }  # fmt: skip
+    if cookie:
+        environ["HTTP_COOKIE"] = cookie
+    if etag:
+        environ["HTTP_IF_NONE_MATCH"] = etag
+    seen = {}
+
+    def start_response(status, headers, exc_info=None):
+        seen["status"], seen["headers"] = status, dict(headers)
+
+    body = b"".join(application(environ, start_response))
+    return seen["status"], seen["headers"], body
+
+
+def test_hits_are_answered_in_front_of_django(site, page_cache):
+    url = site["story"].get_absolute_url()
+    started = []
+
+    def count(**kwargs):
+        started.append(1)
+
+    request_started.connect(count)
+    try:
+        status, headers, body = wsgi_get(url)  # a miss: Django renders it
+        assert status.startswith("200") and len(started) == 1
+        status2, headers2, body2 = wsgi_get(url)
+        assert status2.startswith("200") and body2 == body
+        assert len(started) == 1, "the hit never reached Django"
+        assert wsgi_get(url, etag=headers["ETag"])[0].startswith("304")
+        # A session (staff) always takes the full stack.
+        wsgi_get(url, cookie="sessionid=abc")
+        assert len(started) == 2
+    finally:
+        request_started.disconnect(count)
+
+
+def test_editing_an_article_purges_exactly_its_pages(
+    site, page_cache, django_capture_on_commit_callbacks
+):
+    story, client = site["story"], Client()
+    world_page = "/world/"
+    for url in [*public_urls(site), world_page]:
+        assert client.get(url).status_code == 200
+    assert "Age" in client.get(world_page)
+    story.headline = "Markets rally on a second day"
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.do_save_article(story)
+    for url in public_urls(site):
+        response = client.get(url)
+        assert "Age" not in response, f"{url} was not purged"
+        if url.startswith(("/api/items/", "/sitemap")):
+            continue  # ids and dates only, or no noindex wire copy
+        assert b"second day" in response.content, url
+    # A section that does not list it keeps its cached copy.
+    assert "Age" in client.get(world_page)
+
+
+def test_withdrawing_and_publishing_reach_every_list(
+    site, page_cache, make_article, django_capture_on_commit_callbacks
+):
+    story, client = site["story"], Client()
+    url = story.get_absolute_url()
+    for u in ("/", "/business/", url, "/feeds/rss.xml"):
+        client.get(u)
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.do_withdraw(story)
+    assert client.get(url).status_code == 410
+    assert story.headline.encode() not in client.get("/business/").content
+    assert story.headline.encode() not in client.get("/feeds/rss.xml").content
+    with django_capture_on_commit_callbacks(execute=True):
+        fresh = make_article(site["finance"], headline="Fresh news", age_hours=0.1)
+    assert fresh.pk
+    for u in ("/", "/business/", "/business/finance/", "/feeds/rss.xml"):
+        assert b"Fresh news" in client.get(u).content, u
+
+
+def test_a_purge_on_another_process_is_seen_within_the_trust_time(
+    site, page_cache, settings
+):
+    settings.NEWSDESK_PAGE_CACHE_LOCAL_SECONDS = 0.2
+    url = site["story"].get_absolute_url()
+    client = Client()
+    client.get(url)
+    assert "Age" in client.get(url)
+    # Another process purged: only the shared record exists here.
+    pages.shared().set(f"purge:a{site['story'].pk}", time.time(), 60)
+    assert "Age" in client.get(url)  # still trusted locally
+    time.sleep(0.25)
+    assert "Age" not in client.get(url)
+
+
+def test_sessions_and_private_responses_are_never_stored(site, page_cache):
+    url = site["story"].get_absolute_url()
+    staff = Client()
+    staff.cookies["sessionid"] = "whatever"
+    staff.get(url)
+    assert "Age" not in Client().get(url)  # the staff render was not stored
+    assert "Age" in Client().get(url)
+    reader = reader_client()
+    reader.get(f"/engagement/state/{site['story'].pk}")
+    again = reader.get(f"/engagement/state/{site['story'].pk}")
+    assert "Age" not in again and "no-store" in again["Cache-Control"]
+
+
+def test_stale_pages_are_served_while_one_request_renders(site, page_cache):
+    url = "/business/"
+    Client().get(url)
+    key = next(iter(pages._local))
+    entry, _ = pages._local[key]
+    now = entry.fresh_until + 1  # expired, within stale-while-revalidate
+    assert pages.get(key, now) is None  # this request renders it again
+    stale = pages.get(key, now)  # the others meanwhile get the stale copy
+    assert stale is not None and stale.rendered == entry.rendered
+    assert pages.get(key, entry.stale_until + 1) is None  # too old to serve
+
+
+def test_article_rows_stay_consistent_after_edits(site):
+    # The page cache is off here (as in the other test modules): a safety net
+    # that pages are rendered fresh when it is disabled.
+    story = site["story"]
+    Client().get(story.get_absolute_url())
+    Article.objects.filter(pk=story.pk).update(headline="Changed directly")
+    assert b"Changed directly" in Client().get(story.get_absolute_url()).content
+
+
+# --- a cheap cache miss ----------------------------------------------------------
+
+
+def _grow(tree, make_article, n, *, offset=0):
+    """n articles in several sections, each with related links, views, a tag."""
+    from newsdesk.discovery.models import RelatedLink
+    from newsdesk.engagement.models import ArticleStats, ViewBucket
+
+    topic = actions.get_or_create_tags(["Markets"])
+    made = [
+        make_article(
+            tree["finance"] if i % 3 else tree["world"], age_hours=1 + (offset + i) / 10
+        )
+        for i in range(n)
+    ]
+    hour = timezone_now().replace(minute=0, second=0, microsecond=0)
+    for i, article in enumerate(made):
+        article.tags.set(topic)
+        ViewBucket.objects.create(article=article, hour=hour, views=1 + i % 7)
+        ArticleStats.objects.create(article=article, views=1 + i % 7)
+        others = [a for a in made if a.pk != article.pk][i % 5 : i % 5 + 6]
+        RelatedLink.objects.bulk_create(
+            RelatedLink(article=article, related=o, rank=r, score=0.5)
+            for r, o in enumerate(others, 1)
+        )
+    return made
+
+
+def timezone_now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _queries(client, url) -> int:
+    client.get(url)  # steady state: per-process copies loaded
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries), response.content.decode()
+
+
+def test_article_page_costs_a_fixed_handful_of_queries(tree, make_article, settings):
+    from django.core.cache import cache
+
+    settings.NEWSDESK_SHARED_BLOCK_SECONDS = 60.0
+    # Recommended from the built-in shared list: the recommender loads in the
+    # background, whenever it is ready (then it costs one query more, 8).
+    settings.NEWSDESK_RECOMMENDED_PROVIDER = ""
+    first = _grow(tree, make_article, 20)
+    story = first[7]
+    client = Client()
+    before, html = _queries(client, story.get_absolute_url())
+    from tests.news.test_pages import blocks_of
+
+    found = blocks_of(html).blocks
+    assert all(found[k] for k in ("related", "most-read", "recommended")), found
+    assert before <= 7, before
+    _grow(tree, make_article, 40, offset=20)  # three times the content
+    cache.clear()  # the Most read ranking is recomputed over it
+    from newsdesk.news.blocks import forget_shared_lists
+
+    forget_shared_lists()
+    after, _ = _queries(client, story.get_absolute_url())
+    assert after == before
+    home_before, _ = _queries(client, "/")
+    assert home_before <= 8
+
+
+def test_shared_block_lists_are_asked_once_and_forgotten_on_change(
+    tree, make_article, settings, django_capture_on_commit_callbacks
+):
+    settings.NEWSDESK_SHARED_BLOCK_SECONDS = 60.0
+    made = _grow(tree, make_article, 12)
+    client = Client()
+    home_first, _ = _queries(client, "/")
+    first, _ = _queries(client, made[3].get_absolute_url())
+    # Another article: the shared lists (Latest, Most read) are not asked again.
+    with CaptureQueriesContext(connection) as queries:
+        client.get(made[5].get_absolute_url())
+    assert len(queries) <= first
+    with django_capture_on_commit_callbacks(execute=True):
+        fresh = make_article(tree["world"], headline="Just in", age_hours=0)
+    assert fresh.pk
+    html = client.get(made[5].get_absolute_url()).content.decode()
+    assert "Just in" in html  # the Latest list was asked again
+    assert "Just in" in client.get("/").content.decode()  # so were the home lists
+    # The home page's lead and section lists are shared too: two queries fewer.
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/")
+    assert len(queries) <= home_first
+
+
+# --- static files ----------------------------------------------------------------
+
+
+def test_collected_static_files_are_hashed_and_cached_forever(site, settings, tmp_path):
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path / "static"  # resets the static storage
+    call_command("collectstatic", interactive=False, verbosity=0)
+    assert (tmp_path / "static" / "staticfiles.json").exists()
+    client = Client()  # a new handler: WhiteNoise indexes the collected files
+    html = client.get(site["story"].get_absolute_url()).content.decode()
+    css = re.search(r'href="(/static/newsdesk/site\.[0-9a-f]{12}\.css)"', html)
+    js = re.search(r'src="(/static/engagement/engagement\.[0-9a-f]{12}\.js)"', html)
+    assert css and js, "pages link the hashed names"
+    response = client.get(css.group(1))
+    assert response.status_code == 200
+    assert "immutable" in response["Cache-Control"]
+    assert "max-age=315360000" in response["Cache-Control"]
+    compressed = client.get(css.group(1), HTTP_ACCEPT_ENCODING="gzip")
+    assert compressed["Content-Encoding"] == "gzip"
+
+
+def test_without_collectstatic_pages_link_plain_names(site):
+    html = Client().get(site["story"].get_absolute_url()).content.decode()
+    assert 'href="/static/newsdesk/site.css"' in html
