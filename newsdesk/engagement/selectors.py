@@ -310,7 +310,7 @@ def top_articles_now(
         .order_by("-now_n", "-article_id")[: limit * 2]
     )
     rows = {r["article_id"]: r for r in totals}
-    articles = live_articles().in_bulk(list(rows))
+    articles = list_articles().in_bulk(list(rows))
     ranked = [
         TopArticle(articles[pk], rows[pk]["now_n"] or 0, rows[pk]["before_n"] or 0)
         for pk in rows

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('news', '0005_original_url_index'),
+        ('news', '0010_search_postgres'),
     ]
 
     operations = [
