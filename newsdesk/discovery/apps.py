@@ -11,13 +11,12 @@ class DiscoveryConfig(AppConfig):
             checks,  # noqa: F401 - registers the related index's doctor check
             models_recommend,  # noqa: F401 - registers the reading-history model
             receivers,
-            related_index,
         )
         from newsdesk.engagement.signals import view_recorded
         from newsdesk.news.signals import article_changed
 
         article_changed.connect(
-            related_index.on_article_changed, dispatch_uid="discovery.related_index"
+            receivers.on_article_changed, dispatch_uid="discovery.related_index"
         )
         view_recorded.connect(
             receivers.record_history, dispatch_uid="discovery.record_history"

@@ -293,19 +293,3 @@ def rebuild(*, progress=None) -> int:
             touched | story_actions.nonempty_story_pks(), stories, engine
         )
     return len(ids)
-
-
-def on_article_changed(sender, *, article_ids, **kwargs) -> None:
-    """Index an editor's change at once; hand big batches (feed runs, imports)
-    to the background worker so ingest never waits for similarity."""
-    if len(article_ids) > settings.NEWSDESK_RELATED_INLINE_MAX:
-        from newsdesk.discovery.tasks import index_articles as task
-
-        task.enqueue(list(article_ids))
-        return
-    try:
-        index_articles(article_ids)
-    except Exception:
-        # The articles are saved; a failed index update must not fail the
-        # editor's request. `python -m newsdesk discovery rebuild` repairs it.
-        log.exception("indexing articles %s failed", article_ids[:20])

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from newsdesk.discovery import related_index
+
 
 @task()
 def index_articles(article_ids: list[int]) -> int:
     """Index a batch of changed articles (bulk imports and feed runs)."""
-    from newsdesk.discovery import related_index
-
     return related_index.index_articles(article_ids)

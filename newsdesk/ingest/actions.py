@@ -230,7 +230,6 @@ def do_bury(*, source_id: int, external_id: str, reason: str) -> None:
     )
 
 
-TASK_PATH = "newsdesk.ingest.tasks.run_due_feeds"
 MIN_SLEEP = timedelta(seconds=30)
 
 
@@ -247,25 +246,3 @@ def next_poll_at(now):
     if upcoming is None:
         upcoming = now + timedelta(hours=1)
     return min(max(upcoming, now + MIN_SLEEP), now + timedelta(hours=1))
-
-
-def do_schedule(*, now=None) -> bool:
-    """Enqueue the polling task for the next due time unless one is waiting already.
-
-    django-tasks has no periodic schedule: each run enqueues the next, so one
-    chain runs however often this is called.
-    """
-    from django.apps import apps
-
-    from newsdesk.ingest.tasks import run_due_feeds
-
-    now = now or timezone.now()
-    if not run_due_feeds.get_backend().supports_defer:
-        return False  # e.g. the immediate backend: a chain would never end
-    if apps.is_installed("django_tasks_db"):
-        from django_tasks_db.models import DBTaskResult
-
-        if DBTaskResult.objects.filter(task_path=TASK_PATH, status="READY").exists():
-            return False
-    run_due_feeds.using(run_after=next_poll_at(now)).enqueue()
-    return True

@@ -255,7 +255,7 @@ def picture(
     caption: str = "",
     credit: str = "",
     licence: str = "",
-    kind: str = Rendition.Kind.FULL,
+    kind: str = str(Rendition.Kind.FULL),
 ) -> Picture:
     rows = [r for r in Rendition.objects.filter(original=original, kind=kind)]
     by_format: dict[str, list[Rendition]] = {}

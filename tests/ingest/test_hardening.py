@@ -18,7 +18,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from newsdesk.ingest import actions, parsers
+from newsdesk.ingest import actions, parsers, tasks
 from newsdesk.ingest.fetcher import FetchConfig, FetchError, fetch, resolve
 from newsdesk.ingest.models import Feed, IngestError
 from newsdesk.news.models import Article
@@ -136,7 +136,7 @@ def test_the_scheduled_task_survives_a_hostile_feed_and_reschedules(
 
     add_hostile_feed(feed_server)
     add_feed(feed_server.serve("/good.xml", GOOD_RSS), name="Good")
-    assert actions.do_schedule() is True
+    assert tasks.schedule() is True
     DBTaskResult.objects.update(run_after=timezone.now())
     call_command(
         "db_worker", batch=True, startup_delay=False, reload=False, verbosity=0

@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from newsdesk.ingest import actions
+from newsdesk.ingest import actions, tasks
 from newsdesk.ingest.models import Feed
 from newsdesk.ingest.processor import Target
 from newsdesk.ingest.rules import parse_rules
@@ -128,7 +128,7 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps({"source": target.source.pk, **counts.as_dict()}))
 
     def handle_schedule(self, **_):
-        queued = actions.do_schedule()
+        queued = tasks.schedule()
         self.stdout.write("scheduled" if queued else "already scheduled")
 
     def handle_status(self, **_):
