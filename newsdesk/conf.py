@@ -92,6 +92,9 @@ def database_from_url(url: str, *, sqlite_default: str) -> dict:
                 "init_command": (
                     "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"
                     "PRAGMA foreign_keys=ON;PRAGMA busy_timeout=20000;"
+                    # Reads straight from the mapped file (no read() per page)
+                    # and a larger page cache: random articles of a big site.
+                    "PRAGMA mmap_size=1073741824;PRAGMA cache_size=-32768;"
                 ),
             },
         }
