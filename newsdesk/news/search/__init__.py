@@ -125,6 +125,25 @@ class IndexedBackend(SearchBackend):
         the index vocabulary starting with each prefix)."""
         raise NotImplementedError
 
+    def _rows(self, sql: str, params: Sequence) -> list[tuple]:
+        raise NotImplementedError
+
+    def _vocabulary_rows(
+        self, parts: list[str], params: list, prefixes: Sequence[str]
+    ) -> tuple[dict[str, int], dict[str, list[tuple[str, int]]]]:
+        """`vocabulary`'s result from its statements: each row is (prefix, term,
+        documents), with an empty prefix for an exact stem."""
+        doc_freq: dict[str, int] = {}
+        ranges: dict[str, list[tuple[str, int]]] = {p: [] for p in prefixes}
+        if not parts:
+            return doc_freq, ranges
+        for prefix, term, docs in self._rows(" UNION ALL ".join(parts), params):
+            if prefix:
+                ranges[prefix].append((term, docs))
+            else:
+                doc_freq[term] = docs
+        return doc_freq, ranges
+
     def retrieve(
         self, groups: Sequence[Group], *, require_all: bool, order: str, limit: int
     ) -> list[tuple[int, float, datetime]]:

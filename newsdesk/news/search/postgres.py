@@ -90,16 +90,7 @@ class PostgresBackend(IndexedBackend):
                 "ORDER BY lexeme LIMIT %s)"
             )
             params.extend([prefix, prefix, prefix + _HIGHEST, per_prefix])
-        doc_freq: dict[str, int] = {}
-        ranges: dict[str, list[tuple[str, int]]] = {p: [] for p in prefixes}
-        if not parts:
-            return doc_freq, ranges
-        for prefix, lexeme, ndoc in self._rows(" UNION ALL ".join(parts), params):
-            if prefix:
-                ranges[prefix].append((lexeme, ndoc))
-            else:
-                doc_freq[lexeme] = ndoc
-        return doc_freq, ranges
+        return self._vocabulary_rows(parts, params, prefixes)
 
     def retrieve(self, groups, *, require_all, order, limit):
         query, params = tsquery(groups, require_all=require_all)

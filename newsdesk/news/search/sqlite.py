@@ -83,16 +83,7 @@ class SqliteFtsBackend(IndexedBackend):
                 "WHERE term >= %s AND term < %s LIMIT %s)"
             )
             params.extend([prefix, prefix, prefix + _HIGHEST, per_prefix])
-        doc_freq: dict[str, int] = {}
-        ranges: dict[str, list[tuple[str, int]]] = {p: [] for p in prefixes}
-        if not parts:
-            return doc_freq, ranges
-        for prefix, term, doc in self._rows(" UNION ALL ".join(parts), params):
-            if prefix:
-                ranges[prefix].append((term, doc))
-            else:
-                doc_freq[term] = doc
-        return doc_freq, ranges
+        return self._vocabulary_rows(parts, params, prefixes)
 
     def retrieve(self, groups, *, require_all, order, limit):
         score, order_by = {
