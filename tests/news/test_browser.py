@@ -139,6 +139,10 @@ def read_as_a_reader(page, url: str) -> None:
     with page.expect_response(lambda r: "/engagement/beacon/" in r.url) as beacon:
         page.goto(url)
     assert beacon.value.status == 204
+    # The page's other requests (counts, the personal list) finish too: the test
+    # then writes to tables they read, and an in-memory SQLite test database
+    # refuses a write while another thread reads the table.
+    page.wait_for_load_state("networkidle")
 
 
 def hrefs(page, selector: str) -> list[str]:
