@@ -373,7 +373,7 @@ def test_article_page_costs_a_fixed_handful_of_queries(tree, make_article, setti
     settings.NEWSDESK_SHARED_BLOCK_SECONDS = 60.0
     # Recommended from the built-in shared list: the recommender loads in the
     # background, whenever it is ready (then it costs one query more, 8).
-    settings.NEWSDESK_RECOMMENDED_PROVIDER = ""
+    settings.NEWSDESK_RECOMMENDED_PROVIDER = "off"
     first = _grow(tree, make_article, 20)
     story = first[7]
     client = Client()

@@ -9,6 +9,7 @@ class DiscoveryConfig(AppConfig):
     def ready(self) -> None:
         from newsdesk.discovery import (
             checks,  # noqa: F401 - registers the related index's doctor check
+            hooks,
             models_recommend,  # noqa: F401 - registers the reading-history model
             receivers,
         )
@@ -21,3 +22,4 @@ class DiscoveryConfig(AppConfig):
         view_recorded.connect(
             receivers.record_history, dispatch_uid="discovery.record_history"
         )
+        hooks.register()

@@ -29,10 +29,10 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.utils.module_loading import import_string
 
 from newsdesk.discovery.engines import recommend as engine
 from newsdesk.discovery.models_recommend import ReadingHistory
+from newsdesk.news import extensions
 from newsdesk.news.models import Article
 
 log = logging.getLogger(__name__)
@@ -73,9 +73,9 @@ def article_groups(ids: Iterable[int]) -> dict[int, object]:
     edited: an article that joins a group later is grouped from its next edit
     or the next process start.
     """
-    path = settings.NEWSDESK_DUPLICATE_GROUPS
+    lookup = extensions.get_duplicate_groups()
     ids = list(ids)
-    return import_string(path)(ids) if path and ids else {}
+    return lookup(ids) if lookup is not None and ids else {}
 
 
 class Recommender(abc.ABC):

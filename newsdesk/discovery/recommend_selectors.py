@@ -233,4 +233,3 @@ def recommended_fallback(*, request, article, exclude, limit) -> list[Article]:
 
 
 recommended_fallback.title = "Recommended"
-recommended_fallback.script = "discovery/recommend.js"  # swaps in the personal list
