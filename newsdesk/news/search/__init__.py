@@ -126,7 +126,16 @@ class IndexedBackend(SearchBackend):
         raise NotImplementedError
 
     def _rows(self, sql: str, params: Sequence) -> list[tuple]:
-        raise NotImplementedError
+        """One statement's rows; a statement the time limit interrupted raises
+        SearchInterrupted."""
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchall()
+        except OperationalError as exc:
+            if is_interrupt(exc):
+                raise SearchInterrupted from exc
+            raise
 
     def _vocabulary_rows(
         self, parts: list[str], params: list, prefixes: Sequence[str]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from django.db import OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from . import (
@@ -27,9 +27,7 @@ from . import (
     Deadline,
     Group,
     IndexedBackend,
-    SearchInterrupted,
 )
-from . import is_interrupt as _is_interrupt
 
 CONFIG = "newsdesk_search"
 VECTOR = "search_vector"
@@ -64,16 +62,6 @@ def tsquery(groups: Sequence[Group], *, require_all: bool) -> tuple[str, list]:
 
 class PostgresBackend(IndexedBackend):
     language = "english"
-
-    def _rows(self, sql: str, params: Sequence) -> list[tuple]:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                return cursor.fetchall()
-        except OperationalError as exc:
-            if _is_interrupt(exc):
-                raise SearchInterrupted from exc
-            raise
 
     def vocabulary(self, stems, prefixes, *, per_prefix):
         parts, params = [], []

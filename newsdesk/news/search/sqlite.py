@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
-from django.db import OperationalError, connection
+from django.db import connection
 from django.utils import timezone
 
 from . import (
@@ -27,9 +27,7 @@ from . import (
     Deadline,
     Group,
     IndexedBackend,
-    SearchInterrupted,
 )
-from . import is_interrupt as _is_interrupt
 
 # Headline, standfirst, body: a word in the headline or standfirst says more
 # about the article than one in its text.
@@ -59,16 +57,6 @@ class SqliteFtsBackend(IndexedBackend):
 
     def _now(self) -> str:
         return connection.ops.adapt_datetimefield_value(timezone.now())
-
-    def _rows(self, sql: str, params: Sequence) -> list[tuple]:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                return cursor.fetchall()
-        except OperationalError as exc:
-            if _is_interrupt(exc):
-                raise SearchInterrupted from exc
-            raise
 
     def vocabulary(self, stems, prefixes, *, per_prefix):
         parts, params = [], []
