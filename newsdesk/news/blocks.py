@@ -82,6 +82,7 @@ def get_provider(setting_name: str, default):
 
 ROUNDS = 3  # asks of one source per list when duplicates of shown reports are dropped
 
+
 # Lists that are the same on every page (a provider with `shared_list` set
 # gives the same articles whatever the page, apart from what the page already
 # shows) are asked once per NEWSDESK_SHARED_BLOCK_SECONDS per process, and each
