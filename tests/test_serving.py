@@ -8,8 +8,8 @@ import re
 import time
 
 import pytest
-from django.core.signals import request_started
-from django.db import connection
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -210,7 +210,17 @@ def wsgi_get(path, *, cookie="", etag=""):
     def start_response(status, headers, exc_info=None):
         seen["status"], seen["headers"] = status, dict(headers)
 
-    body = b"".join(application(environ, start_response))
+    # The production handler closes "old" connections when a request starts
+    # and ends: inside the test's transaction (autocommit off) that closes the
+    # test's connection on PostgreSQL (a no-op on in-memory SQLite). Django's
+    # test client switches this off the same way.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        body = b"".join(application(environ, start_response))
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     return seen["status"], seen["headers"], body
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from newsdesk.discovery.providers import also_reported_by
-from newsdesk.discovery.story_selectors import full_coverage
+from newsdesk.discovery.story_selectors import coverage_and_tags
 
 
 def also_reported_by_context(request, article) -> dict | None:
@@ -12,10 +12,12 @@ def also_reported_by_context(request, article) -> dict | None:
     return {"articles": articles} if articles else None
 
 
-def full_coverage_context(request, article) -> dict | None:
-    """ "Full coverage: N reports": a link to the article's story page (two queries)."""
-    story = full_coverage(article)
-    return {"full_coverage": story} if story else None
+def full_coverage_context(request, article) -> dict:
+    """ "Full coverage: N reports": a link to the article's story page (two
+    queries). The link shows the story's size: the page goes stale with the
+    story (its purge tag), also while the story has one report."""
+    coverage, tags = coverage_and_tags(article)
+    return {"full_coverage": coverage, "cache_tags": tags}
 
 
 def register() -> None:

@@ -11,6 +11,8 @@ Tags:
 - `c<id>`   a section's pages and feeds (new articles of the section, any depth);
 - `t<id>`   a topic's pages and feeds;
 - `latest`  pages that list every section: home, the main feeds, sitemaps, API lists;
+- other apps' own tags (discovery: `s<id>` a story's pages, `stories` its sitemap),
+  purged through news.signals.pages_changed;
 - the page kind (`home`, `section`, `article`, `tag`, `feed`, `sitemap`, `api`)
   so that an operator can purge one kind by hand.
 

@@ -20,7 +20,9 @@ page's lists) by registering here from its own `AppConfig.ready()`:
   `pages` says where it appears: "article", "home" or both.
 - An **extra** is anything else: `context(request, article)` returns the dict
   its `template` is rendered with (None or {} shows nothing). Articles it lists
-  go under the key "articles", so the page is purged when they change.
+  go under the key "articles", so the page is purged when they change; other
+  purge tags it depends on (news.caching) under "cache_tags", also when its
+  template shows nothing yet.
 - `scripts` are static paths the page loads (deferred) while the extension shows.
 
 Slots of the article page (news/article.html, in page order): "meta" in the
@@ -174,6 +176,7 @@ class Parts:
     slots: dict[str, list[Part]]
     scripts: list[str]
     articles: list  # every article the extensions show (purge tags)
+    tags: list[str]  # other purge tags the extensions depend on
 
 
 def page_parts(request, article, blocks, *, page: str = "article") -> Parts:
@@ -183,6 +186,7 @@ def page_parts(request, article, blocks, *, page: str = "article") -> Parts:
     slots: dict[str, list[Part]] = {s: [] for s in SLOTS}
     scripts: list[str] = []
     articles: list = []
+    tags: list[str] = []
     for ext in extensions(page=page):
         if ext.is_block:
             block = by_key.get(ext.key)
@@ -195,6 +199,7 @@ def page_parts(request, article, blocks, *, page: str = "article") -> Parts:
             if not context:
                 continue
             articles += list(context.get("articles", ()))
+            tags += list(context.get("cache_tags", ()))
         slots[ext.slot].append(Part(ext.key, ext.template, context))
         scripts += [s for s in ext.scripts if s not in scripts]
-    return Parts(slots=slots, scripts=scripts, articles=articles)
+    return Parts(slots=slots, scripts=scripts, articles=articles, tags=tags)
