@@ -9,7 +9,7 @@ import logging
 from django.conf import settings
 
 from newsdesk.discovery import recommend_actions, related_index, tasks
-from newsdesk.discovery.recommend_selectors import PREFERENCE_COOKIE, personalisation
+from newsdesk.discovery.recommend_selectors import request_personalisation
 
 log = logging.getLogger(__name__)
 
@@ -22,9 +22,7 @@ def record_history(sender, *, request, hit, **kwargs) -> None:
     by IP + UA for counting, but their history belongs to the cookie issued
     with this response (`hit.alias`).
     """
-    choice = request.COOKIES.get(PREFERENCE_COOKIE)
-    gpc = request.headers.get("Sec-GPC", "").strip() == "1"
-    if not personalisation(cookie=choice, gpc=gpc).enabled:
+    if not request_personalisation(request).enabled:
         return
     reader = hit.alias if hit.alias is not None else hit.reader
     recommend_actions.record_read(reader, hit.article_id, hit.at)

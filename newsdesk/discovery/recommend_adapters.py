@@ -33,7 +33,7 @@ from django.db import connection
 from newsdesk.discovery.engines import recommend as engine
 from newsdesk.discovery.models_recommend import ReadingHistory
 from newsdesk.news import extensions
-from newsdesk.news.models import Article
+from newsdesk.news.models import Article, is_live
 
 log = logging.getLogger(__name__)
 ARTICLE_FIELDS = ("id", "headline", "standfirst", "category__name", "published_at")
@@ -236,11 +236,9 @@ class EngineRecommender(Recommender):
             .order_by()
             .values(*STATE_FIELDS)
         )
-        live_statuses = (Article.Status.PUBLISHED, Article.Status.SCHEDULED)
         fresh, gone = [], set()
         for row in {r["id"]: r for r in [*changed, *due]}.values():
-            published = row["published_at"]
-            if row["status"] in live_statuses and published and published <= now:
+            if is_live(row["status"], row["published_at"], now):
                 fresh.append(row)
             elif row["id"] in self.engine:
                 gone.add(row["id"])

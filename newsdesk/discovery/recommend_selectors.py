@@ -77,14 +77,13 @@ def personalisation(*, cookie: str | None, gpc: bool) -> Personalisation:
 def request_personalisation(request) -> Personalisation:
     return personalisation(
         cookie=request.COOKIES.get(PREFERENCE_COOKIE),
-        gpc=request.META.get("HTTP_SEC_GPC", "").strip() == "1",
+        gpc=readers.global_privacy_control(request),
     )
 
 
 def reader_key(request) -> int | None:
     """The reader's stored key, only from an existing cookie (never issues one)."""
-    value = request.COOKIES.get(readers.COOKIE_NAME)
-    return readers.cookie_key(value) if readers.valid_cookie(value) else None
+    return readers.cookie_reader_key(request)
 
 
 def history_since(now: datetime) -> datetime:

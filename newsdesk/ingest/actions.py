@@ -26,6 +26,7 @@ from newsdesk.ingest.processor import Counts, Target, process_items
 from newsdesk.ingest.rules import parse_rules
 from newsdesk.ingest.selectors import due_feeds
 from newsdesk.news.models import Category, Source
+from newsdesk.news.selectors import find_categories
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def fetch_config() -> FetchConfig:
 def get_category(ref: str) -> Category:
     """A section by path (world/europe) or, failing that, by a unique slug."""
     ref = ref.strip("/")
-    category = Category.objects.filter(path=ref).first()
+    category = find_categories([ref]).get(ref)
     if category is None:
         matches = list(Category.objects.filter(slug=ref)[:2])
         if len(matches) != 1:

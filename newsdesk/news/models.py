@@ -158,6 +158,16 @@ class Source(models.Model):
         return self.credit or self.name
 
 
+def is_live(status: str, published_at, now=None) -> bool:
+    """Visible to readers: published, or scheduled with its time reached.
+
+    What "live" means, once: Article.is_live, rows read without the model
+    (discovery) and, in SQL, ArticleQuerySet.live and news.selectors use it.
+    """
+    now = now or timezone.now()
+    return status in LIVE_STATUSES and published_at is not None and published_at <= now
+
+
 class ArticleQuerySet(models.QuerySet):
     def live(self, now=None):
         """Visible to readers: published, or scheduled with its time reached.
@@ -165,10 +175,7 @@ class ArticleQuerySet(models.QuerySet):
         Scheduled articles need no cron: they are live from `published_at` on.
         """
         now = now or timezone.now()
-        return self.filter(
-            status__in=[Article.Status.PUBLISHED, Article.Status.SCHEDULED],
-            published_at__lte=now,
-        )
+        return self.filter(status__in=LIVE_STATUSES, published_at__lte=now)
 
 
 class Article(models.Model):
@@ -368,12 +375,7 @@ class Article(models.Model):
             )
 
     def is_live(self, now=None) -> bool:
-        now = now or timezone.now()
-        return (
-            self.status in (self.Status.PUBLISHED, self.Status.SCHEDULED)
-            and self.published_at is not None
-            and self.published_at <= now
-        )
+        return is_live(self.status, self.published_at, now)
 
     @property
     def display_credit(self) -> str:
@@ -412,3 +414,5 @@ class Article(models.Model):
 # Renditions live in their own module (newsdesk.news.images); importing the model
 # here registers it with the app.
 from newsdesk.news.images import Image, Rendition  # noqa: E402, F401
+
+LIVE_STATUSES = (Article.Status.PUBLISHED, Article.Status.SCHEDULED)

@@ -105,14 +105,6 @@ def safe_url(value: str) -> bool:
     return match is None or match.group(1).lower() in URL_SCHEMES
 
 
-def text_to_html(text: str) -> str:
-    """Plain text with blank-line paragraphs -> <p> paragraphs (escaped)."""
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text or "") if p.strip()]
-    return "\n".join(
-        "<p>" + html.escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs
-    )
-
-
 def html_to_text(fragment: str) -> str:
     """Readable plain text of sanitized HTML, for search and similarity."""
     text = _BLOCK_END.sub("\n\n", fragment or "")

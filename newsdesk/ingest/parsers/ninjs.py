@@ -8,7 +8,6 @@ are folded to lowercase first and both shapes are read.
 from __future__ import annotations
 
 import json
-from html import escape
 
 from .base import (
     FeedError,
@@ -18,6 +17,7 @@ from .base import (
     ParsedFeed,
     parse_datetime,
     plain_text,
+    text_to_html,
     unique,
 )
 from .jsonfeed import TOO_DEEP, load_json
@@ -29,12 +29,6 @@ def _fold(value):
     if isinstance(value, list):
         return [_fold(v) for v in value]
     return value
-
-
-def _text_to_html(text: str) -> str:
-    return "".join(
-        f"<p>{escape(p.strip())}</p>" for p in text.split("\n\n") if p.strip()
-    )
 
 
 def _pick(entries: object, *, prefer_roles: tuple[str, ...] = ()) -> dict | None:
@@ -55,7 +49,7 @@ def _html_of(entry: dict | None) -> str:
     kind = str(entry.get("contenttype") or entry.get("role") or "")
     if "html" in kind or "xml" in kind:
         return value
-    return _text_to_html(value)
+    return text_to_html(value)
 
 
 def _body(doc: dict) -> str:
@@ -72,7 +66,7 @@ def _body(doc: dict) -> str:
     if doc.get("body_html"):
         return str(doc["body_html"])
     if doc.get("body_text"):
-        return _text_to_html(str(doc["body_text"]))
+        return text_to_html(str(doc["body_text"]))
     return ""
 
 
@@ -83,7 +77,7 @@ def _summary(doc: dict) -> str:
     if doc.get("description_html"):
         return str(doc["description_html"])
     if doc.get("description_text"):
-        return _text_to_html(str(doc["description_text"]))
+        return text_to_html(str(doc["description_text"]))
     return ""
 
 
