@@ -332,10 +332,10 @@ NEWSDESK_TRENDING_GRAVITY = env_float("NEWSDESK_TRENDING_GRAVITY", 1.8, minimum=
 
 # --- discovery (related, duplicates, recommendations) ----------------------------
 NEWSDESK_RELATED_PROVIDER = (
-    NEWSDESK_RELATED_PROVIDER or "newsdesk.discovery.providers.related"
+    NEWSDESK_RELATED_PROVIDER or "newsdesk.discovery.related.providers.related"
 )
 NEWSDESK_DUPLICATE_GROUPS = (
-    NEWSDESK_DUPLICATE_GROUPS or "newsdesk.discovery.providers.duplicate_groups"
+    NEWSDESK_DUPLICATE_GROUPS or "newsdesk.discovery.related.providers.duplicate_groups"
 )
 # Dotted path of the related engine class; "" = the built-in RelatedEngine.
 NEWSDESK_RELATED_ENGINE = env_str("NEWSDESK_RELATED_ENGINE", "")
@@ -346,14 +346,14 @@ NEWSDESK_RELATED_INLINE_MAX = env_int(
     "NEWSDESK_RELATED_INLINE_MAX", 20, minimum=0, maximum=100_000
 )
 NEWSDESK_RELATED_STORED = env_int("NEWSDESK_RELATED_STORED", 10, minimum=1, maximum=50)
-if "newsdesk.discovery.related_hooks.article_extras" not in NEWSDESK_ARTICLE_EXTRAS:
+if "newsdesk.discovery.related.hooks.article_extras" not in NEWSDESK_ARTICLE_EXTRAS:
     NEWSDESK_ARTICLE_EXTRAS = [
         *NEWSDESK_ARTICLE_EXTRAS,
-        "newsdesk.discovery.related_hooks.article_extras",
+        "newsdesk.discovery.related.hooks.article_extras",
     ]
 # Personal recommendations (docs/discovery-recommend.md).
 NEWSDESK_RECOMMENDER = env_str(
-    "NEWSDESK_RECOMMENDER", "newsdesk.discovery.recommend_adapters.EngineRecommender"
+    "NEWSDESK_RECOMMENDER", "newsdesk.discovery.recommend.adapters.EngineRecommender"
 )
 NEWSDESK_RECOMMEND_WINDOW_HOURS = env_int(
     "NEWSDESK_RECOMMEND_WINDOW_HOURS", 48, minimum=1, maximum=24 * 365
@@ -380,12 +380,12 @@ NEWSDESK_READING_HISTORY_DAYS = env_int(
 )
 NEWSDESK_RECOMMENDED_PROVIDER = (
     NEWSDESK_RECOMMENDED_PROVIDER
-    or "newsdesk.discovery.recommend_selectors.recommended_fallback"
+    or "newsdesk.discovery.recommend.selectors.recommended_fallback"
 )
-if "newsdesk.discovery.hooks.article_extras" not in NEWSDESK_ARTICLE_EXTRAS:
+if "newsdesk.discovery.recommend.hooks.article_extras" not in NEWSDESK_ARTICLE_EXTRAS:
     NEWSDESK_ARTICLE_EXTRAS = [
         *NEWSDESK_ARTICLE_EXTRAS,
-        "newsdesk.discovery.hooks.article_extras",
+        "newsdesk.discovery.recommend.hooks.article_extras",
     ]
 
 # --- ingest and syndication -------------------------------------------------------

@@ -13,9 +13,9 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 
-from newsdesk.discovery import related_index
 from newsdesk.discovery.models import Cluster, RelatedLink, Story
-from newsdesk.discovery.story_selectors import live_members
+from newsdesk.discovery.related import index as related_index
+from newsdesk.discovery.stories.selectors import live_members
 from newsdesk.news import actions
 from newsdesk.news.models import Article
 

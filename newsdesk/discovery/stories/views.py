@@ -7,8 +7,9 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
-from newsdesk.discovery import story_actions, story_selectors
 from newsdesk.discovery.models import Story
+from newsdesk.discovery.stories import actions as story_actions
+from newsdesk.discovery.stories import selectors as story_selectors
 
 # Path ids beyond this cannot be a row id on any supported database.
 MAX_ID = 2**63 - 1
