@@ -1,14 +1,14 @@
 """Discovery's tables, one module per part: related (lists, clusters, the index's
-identity), stories, recommend (reading history). All belong to the `discovery`
+saved state), stories, recommend (reading history). All belong to the `discovery`
 app; importing this package registers every one of them exactly once."""
 
 from newsdesk.discovery.models.recommend import ReadingHistory
-from newsdesk.discovery.models.related import Cluster, IndexIdentity, RelatedLink
+from newsdesk.discovery.models.related import Cluster, IndexState, RelatedLink
 from newsdesk.discovery.models.stories import Story, StoryMember, StoryPin
 
 __all__ = [
     "Cluster",
-    "IndexIdentity",
+    "IndexState",
     "ReadingHistory",
     "RelatedLink",
     "Story",
