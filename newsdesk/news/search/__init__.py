@@ -126,7 +126,16 @@ class IndexedBackend(SearchBackend):
         raise NotImplementedError
 
     def _rows(self, sql: str, params: Sequence) -> list[tuple]:
-        raise NotImplementedError
+        """One statement's rows; a statement the time limit interrupted raises
+        SearchInterrupted."""
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchall()
+        except OperationalError as exc:
+            if is_interrupt(exc):
+                raise SearchInterrupted from exc
+            raise
 
     def _vocabulary_rows(
         self, parts: list[str], params: list, prefixes: Sequence[str]
@@ -361,6 +370,13 @@ class IndexedBackend(SearchBackend):
 def highlight(snippet: str) -> SafeString:
     escaped = escape(snippet or "")
     return mark_safe(escaped.replace(OPEN, "<mark>").replace(CLOSE, "</mark>"))  # noqa: S308
+
+
+def first_marked(marked: str, default: str) -> str:
+    """The first word a highlighter wrapped in OPEN ... CLOSE, or `default`."""
+    start = marked.find(OPEN)
+    end = marked.find(CLOSE, start)
+    return marked[start + 1 : end] if 0 <= start < end else default
 
 
 def is_interrupt(exc: OperationalError) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from django.db import OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from . import (
@@ -27,9 +27,8 @@ from . import (
     Deadline,
     Group,
     IndexedBackend,
-    SearchInterrupted,
+    first_marked,
 )
-from . import is_interrupt as _is_interrupt
 
 CONFIG = "newsdesk_search"
 VECTOR = "search_vector"
@@ -64,16 +63,6 @@ def tsquery(groups: Sequence[Group], *, require_all: bool) -> tuple[str, list]:
 
 class PostgresBackend(IndexedBackend):
     language = "english"
-
-    def _rows(self, sql: str, params: Sequence) -> list[tuple]:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                return cursor.fetchall()
-        except OperationalError as exc:
-            if _is_interrupt(exc):
-                raise SearchInterrupted from exc
-            raise
 
     def vocabulary(self, stems, prefixes, *, per_prefix):
         parts, params = [], []
@@ -145,13 +134,7 @@ class PostgresBackend(IndexedBackend):
             FROM news_article a WHERE a.{VECTOR} @@ %s::tsquery LIMIT 1""",  # noqa: S608 - constants
             [lexeme_query(stem), HEADLINE_OPTIONS, lexeme_query(stem)],
         )
-        if rows:
-            marked = rows[0][0]
-            start = marked.find(OPEN)
-            end = marked.find(CLOSE, start)
-            if 0 <= start < end:
-                return marked[start + 1 : end]
-        return stem
+        return first_marked(rows[0][0], stem) if rows else stem
 
     def total_docs(self):
         # The planner's estimate is exact enough for an idf; count when the

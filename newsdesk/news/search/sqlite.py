@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
-from django.db import OperationalError, connection
+from django.db import connection
 from django.utils import timezone
 
 from . import (
@@ -27,9 +27,8 @@ from . import (
     Deadline,
     Group,
     IndexedBackend,
-    SearchInterrupted,
+    first_marked,
 )
-from . import is_interrupt as _is_interrupt
 
 # Headline, standfirst, body: a word in the headline or standfirst says more
 # about the article than one in its text.
@@ -59,16 +58,6 @@ class SqliteFtsBackend(IndexedBackend):
 
     def _now(self) -> str:
         return connection.ops.adapt_datetimefield_value(timezone.now())
-
-    def _rows(self, sql: str, params: Sequence) -> list[tuple]:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                return cursor.fetchall()
-        except OperationalError as exc:
-            if _is_interrupt(exc):
-                raise SearchInterrupted from exc
-            raise
 
     def vocabulary(self, stems, prefixes, *, per_prefix):
         parts, params = [], []
@@ -134,13 +123,7 @@ class SqliteFtsBackend(IndexedBackend):
             FROM news_article_fts WHERE news_article_fts MATCH %s LIMIT 1""",
             [OPEN, CLOSE] * 3 + [_quote(stem)],
         )
-        if rows:
-            marked = rows[0][0]
-            start = marked.find(OPEN)
-            end = marked.find(CLOSE, start)
-            if 0 <= start < end:
-                return marked[start + 1 : end]
-        return stem
+        return first_marked(rows[0][0], stem) if rows else stem
 
     def total_docs(self):
         return self._rows("SELECT count(*) FROM news_article_fts_docsize", [])[0][0]
