@@ -404,6 +404,35 @@ def test_article_page_costs_a_fixed_handful_of_queries(tree, make_article, setti
     assert home_before <= 8
 
 
+def test_live_lists_read_the_newest_first_indexes_without_statistics(
+    tree, make_article
+):
+    """A fresh database has no ANALYZE statistics: the newest-first lists must
+    still stop at their LIMIT instead of sorting every live article."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL plans from its own statistics (autovacuum)")
+    from django.db.models.functions import Length
+
+    from newsdesk.news import selectors
+
+    _grow(tree, make_article, 12)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        if cursor.fetchone()[0]:
+            cursor.execute("DELETE FROM sqlite_stat1")
+    plans = {
+        "latest": selectors.list_articles()[:20],
+        "front pool": selectors.live_articles()
+        .defer("body")
+        .annotate(text_length=Length("body_text"))[:40],
+        "featured lead": selectors.live_articles().filter(featured=True)[:1],
+    }
+    for name, queryset in plans.items():
+        plan = queryset.explain()
+        assert "TEMP B-TREE" not in plan, (name, plan)
+        assert "article_live_order" in plan or "article_lead_order" in plan, plan
+
+
 def test_shared_block_lists_are_asked_once_and_forgotten_on_change(
     tree, make_article, settings, django_capture_on_commit_callbacks
 ):
