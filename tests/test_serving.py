@@ -451,10 +451,12 @@ def test_shared_block_lists_are_asked_once_and_forgotten_on_change(
     html = client.get(made[5].get_absolute_url()).content.decode()
     assert "Just in" in html  # the Latest list was asked again
     assert "Just in" in client.get("/").content.decode()  # so were the home lists
-    # The home page's lead and section lists are shared too: two queries fewer.
+    # The whole front page (lead, top stories, sections, briefs) is shared too:
+    # a repeat asks only what no shared list holds.
+    assert home_first <= 1
     with CaptureQueriesContext(connection) as queries:
         client.get("/")
-    assert len(queries) <= home_first
+    assert len(queries) <= 1, [q["sql"][:80] for q in queries]
 
 
 # --- static files ----------------------------------------------------------------
