@@ -484,3 +484,31 @@ def test_collected_static_files_are_hashed_and_cached_forever(site, settings, tm
 def test_without_collectstatic_pages_link_plain_names(site):
     html = Client().get(site["story"].get_absolute_url()).content.decode()
     assert 'href="/static/newsdesk/site.css"' in html
+
+
+def test_lists_remembered_by_a_process_follow_changes_made_elsewhere(
+    site, page_cache, settings
+):
+    from django.core.cache import cache
+
+    from newsdesk.news import caching, selectors
+
+    settings.NEWSDESK_SHARED_BLOCK_SECONDS = 60.0
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    assert selectors.shared("k", compute) == 1
+    assert selectors.shared("k", compute) == 1  # remembered
+    # Another process changed an article: the clock in the shared cache moves.
+    cache.set(caching.CHANGE_CLOCK_KEY, time.time(), None)
+    selectors._clock[0] = 0.0  # its next look at the clock (at most 1 s away)
+    assert selectors.shared("k", compute) == 2
+    # A page shown from a remembered list is dated from that list: a purge
+    # after the list was read kills the page even if it was rendered later.
+    token = caching.start_page(time.time())
+    before = time.time()
+    selectors.shared("k", compute)
+    assert caching.end_page(token) <= before

@@ -15,6 +15,29 @@ MEDIA_TYPE = "application/ninjs+json"
 
 
 @dataclass(frozen=True, slots=True)
+class NinjsRendition:
+    name: str
+    href: str
+    content_type: str
+    width: int | None = None
+    height: int | None = None
+    size: int = 0  # bytes; 0 when unknown
+
+
+@dataclass(frozen=True, slots=True)
+class NinjsPicture:
+    """An article's lead image: a ninjs association of type picture."""
+
+    uri: str
+    renditions: tuple[NinjsRendition, ...]
+    alt: str = ""
+    caption: str = ""
+    credit: str = ""
+    licence: str = ""
+    licence_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class NinjsArticle:
     uri: str
     url: str
@@ -39,11 +62,51 @@ class NinjsArticle:
     original_url: str = ""
     licence: str = ""
     licence_url: str = ""
+    image: NinjsPicture | None = None
     extra: dict = field(default_factory=dict)
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def _rendition(r: NinjsRendition) -> dict:
+    out: dict = {"name": r.name, "href": r.href, "contentType": r.content_type}
+    if r.width and r.height:
+        out |= {"width": r.width, "height": r.height}
+    if r.size:
+        out["sizeInBytes"] = r.size
+    return out
+
+
+def picture_association(p: NinjsPicture) -> dict:
+    """The lead image as an association named "featureimage" (the name the
+    IPTC guidelines and agencies such as AP use for an item's main picture)."""
+    doc: dict = {
+        "name": "featureimage",
+        "rel": "lead-image",
+        "uri": p.uri,
+        "type": "picture",
+        "representationType": "full",
+        "renditions": [_rendition(r) for r in p.renditions],
+    }
+    if p.caption:
+        doc["headlines"] = [
+            {"role": "caption", "contentType": "text/plain", "value": p.caption}
+        ]
+    if p.alt:
+        doc["descriptions"] = [
+            {"role": "alt", "contentType": "text/plain", "value": p.alt}
+        ]
+    if p.credit:
+        doc["by"] = p.credit
+        doc["copyrightHolder"] = p.credit
+        doc["copyrightNotice"] = f"{p.credit}, {p.licence}" if p.licence else p.credit
+    if p.licence:
+        doc["usageTerms"] = p.licence
+    if p.licence_url:
+        doc["rightsInfo"] = {"linkedRights": p.licence_url}
+    return doc
 
 
 def to_ninjs(a: NinjsArticle) -> dict:
@@ -104,6 +167,8 @@ def to_ninjs(a: NinjsArticle) -> dict:
                 "title": a.headline,
             }
         ]
+        if a.image is not None:
+            doc["associations"] = [picture_association(a.image)]
     sources = []
     if a.source_name:
         source = {"name": a.source_name, "role": "originator"}
@@ -120,4 +185,71 @@ def to_ninjs(a: NinjsArticle) -> dict:
         doc["rightsInfo"] = {"linkedRights": a.licence_url}
     if a.original_url:
         doc["altIds"] = [{"role": "original-url", "value": a.original_url}]
+    return doc
+
+
+@dataclass(frozen=True, slots=True)
+class NinjsStory:
+    """A story (every report of one event) and its reports, newest first."""
+
+    uri: str
+    url: str
+    headline: str
+    language: str = "en"
+    first: datetime | None = None
+    modified: datetime | None = None
+    version: str = ""
+    reports: tuple[NinjsArticle, ...] = ()
+
+
+def to_ninjs_story(s: NinjsStory) -> dict:
+    """A story as a ninjs 3.0 composite: its reports are associations
+    (rel "report", each with its own uri, headline, time and web rendition), so
+    a client fetches the full items it wants by their uri."""
+    doc: dict = {
+        "uri": s.uri,
+        "standard": {"name": "ninjs", "version": NINJS_VERSION, "schema": NINJS_SCHEMA},
+        "type": "composite",
+        "representationType": "full",
+        "pubStatus": "usable",
+        "language": s.language,
+        "headlines": [
+            {"role": "main", "contentType": "text/plain", "value": s.headline}
+        ],
+        "renditions": [
+            {
+                "name": "web",
+                "href": s.url,
+                "contentType": "text/html",
+                "title": s.headline,
+            }
+        ],
+    }
+    if s.version:
+        doc["version"] = s.version
+    for key, value in (
+        ("firstCreated", _iso(s.first)),
+        ("versionCreated", _iso(s.modified)),
+    ):
+        if value:
+            doc[key] = value
+    associations = []
+    for a in s.reports:
+        assoc: dict = {
+            "name": a.headline,
+            "rel": "report",
+            "uri": a.uri,
+            "type": "text",
+            "headlines": [
+                {"role": "main", "contentType": "text/plain", "value": a.headline}
+            ],
+            "renditions": [{"name": "web", "href": a.url, "contentType": "text/html"}],
+        }
+        if a.published:
+            assoc["firstCreated"] = _iso(a.published)
+        if a.source_name:
+            assoc["infoSources"] = [{"name": a.source_name, "role": "originator"}]
+        associations.append(assoc)
+    if associations:
+        doc["associations"] = associations
     return doc

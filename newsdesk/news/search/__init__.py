@@ -372,6 +372,13 @@ def highlight(snippet: str) -> SafeString:
     return mark_safe(escaped.replace(OPEN, "<mark>").replace(CLOSE, "</mark>"))  # noqa: S308
 
 
+def first_marked(marked: str, default: str) -> str:
+    """The first word a highlighter wrapped in OPEN ... CLOSE, or `default`."""
+    start = marked.find(OPEN)
+    end = marked.find(CLOSE, start)
+    return marked[start + 1 : end] if 0 <= start < end else default
+
+
 def is_interrupt(exc: OperationalError) -> bool:
     message = str(exc).lower()
     return "interrupt" in message or "statement timeout" in message

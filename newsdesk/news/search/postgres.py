@@ -27,6 +27,7 @@ from . import (
     Deadline,
     Group,
     IndexedBackend,
+    first_marked,
 )
 
 CONFIG = "newsdesk_search"
@@ -133,13 +134,7 @@ class PostgresBackend(IndexedBackend):
             FROM news_article a WHERE a.{VECTOR} @@ %s::tsquery LIMIT 1""",  # noqa: S608 - constants
             [lexeme_query(stem), HEADLINE_OPTIONS, lexeme_query(stem)],
         )
-        if rows:
-            marked = rows[0][0]
-            start = marked.find(OPEN)
-            end = marked.find(CLOSE, start)
-            if 0 <= start < end:
-                return marked[start + 1 : end]
-        return stem
+        return first_marked(rows[0][0], stem) if rows else stem
 
     def total_docs(self):
         # The planner's estimate is exact enough for an idf; count when the

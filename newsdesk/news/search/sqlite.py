@@ -27,6 +27,7 @@ from . import (
     Deadline,
     Group,
     IndexedBackend,
+    first_marked,
 )
 
 # Headline, standfirst, body: a word in the headline or standfirst says more
@@ -122,13 +123,7 @@ class SqliteFtsBackend(IndexedBackend):
             FROM news_article_fts WHERE news_article_fts MATCH %s LIMIT 1""",
             [OPEN, CLOSE] * 3 + [_quote(stem)],
         )
-        if rows:
-            marked = rows[0][0]
-            start = marked.find(OPEN)
-            end = marked.find(CLOSE, start)
-            if 0 <= start < end:
-                return marked[start + 1 : end]
-        return stem
+        return first_marked(rows[0][0], stem) if rows else stem
 
     def total_docs(self):
         return self._rows("SELECT count(*) FROM news_article_fts_docsize", [])[0][0]
