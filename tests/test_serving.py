@@ -512,3 +512,81 @@ def test_lists_remembered_by_a_process_follow_changes_made_elsewhere(
     before = time.time()
     selectors.shared("k", compute)
     assert caching.end_page(token) <= before
+
+
+# --- media -------------------------------------------------------------------------
+
+
+def test_media_in_scale_out_goes_through_the_storage_api(
+    settings, client, django_user_model, tree
+):
+    """Another storage than this machine's disk (S3 in production): uploads,
+    renditions and the page's image URLs all go through it; /media/ is not
+    served from here."""
+    from django.contrib.auth.models import Group
+    from django.core.files.storage import default_storage
+
+    from tests.news.test_admin_images import form
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.InMemoryStorage",
+            "OPTIONS": {"base_url": "https://media.example.com/"},
+        },
+    }
+    user = django_user_model.objects.create_user("ed", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="Editor"))
+    client.force_login(user)
+    response = client.post("/admin/news/article/add/", form(tree["world"]))
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    article = Article.objects.get()
+    assert type(default_storage._wrapped).__name__ == "InMemoryStorage"
+    assert default_storage.exists(article.lead_image.name)
+
+    html = Client().get(article.get_absolute_url()).content.decode()
+    figure = html[html.index('<figure class="lead-image">') :]
+    figure = figure[: figure.index("</figure>")]
+    urls = {
+        part.strip().split(" ")[0]
+        for text in re.findall(r'(?:src|srcset)="([^"]+)"', figure)
+        for part in text.split(",")
+    }
+    assert len(urls) >= 2, figure
+    for url in urls:
+        assert url.startswith("https://media.example.com/"), url
+        assert default_storage.exists(url.removeprefix("https://media.example.com/"))
+    name = article.lead_image.name
+    assert Client().get(f"/media/{name}").status_code == 404
+
+
+def test_the_media_storage_comes_from_the_environment(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import django; django.setup();"
+        "from django.core.files.storage import default_storage as s;"
+        "print(type(s._wrapped).__name__ if s.url('x') else '', s.url('a/b.jpg'))"
+    )
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="newsdesk.settings",
+        NEWSDESK_DATA_DIR=str(tmp_path),
+        NEWSDESK_MEDIA_STORAGE="django.core.files.storage.InMemoryStorage",
+        NEWSDESK_MEDIA_STORAGE_OPTIONS=json.dumps({"base_url": "https://m.example/"}),
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True,
+        timeout=120, check=True,
+    ).stdout  # fmt: skip
+    assert out.split() == ["InMemoryStorage", "https://m.example/a/b.jpg"]
+    env["NEWSDESK_MEDIA_STORAGE_OPTIONS"] = "[1]"
+    bad = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert bad.returncode != 0
+    assert "NEWSDESK_MEDIA_STORAGE_OPTIONS is not a JSON object" in bad.stderr
