@@ -15,6 +15,7 @@ from newsdesk.conf import (
     env_bool,
     env_float,
     env_int,
+    env_json_object,
     env_list,
     env_str,
     lockout_parameters,
@@ -126,7 +127,16 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
 STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploaded media: this machine's disk (MEDIA_ROOT, served at /media/), or
+    # any Django storage when several machines serve the site, e.g. S3 through
+    # django-storages (docs/operators.md). Code reaches media only through the
+    # storage API.
+    "default": {
+        "BACKEND": env_str(
+            "NEWSDESK_MEDIA_STORAGE", "django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": env_json_object("NEWSDESK_MEDIA_STORAGE_OPTIONS", {}),
+    },
     "staticfiles": {
         # Hashed, compressed, cached-forever names once `collectstatic` has run
         # (make demo, deployments); plain names before (newsdesk/static_storage.py).
