@@ -37,7 +37,8 @@ def feed_health(request) -> Panel | None:
                 ago(f.last_success_at),
                 f.consecutive_errors,
                 (f.last_error or "-")[:120],
-                f"{f.items_created:,} new, {f.items_updated:,} updated",
+                f"{f.items_created:,} new, {f.items_updated:,} updated"
+                + (f", {f.images_failed:,} images failed" if f.images_failed else ""),
             )
             for f in feeds[:SHOWN]
         ],
