@@ -260,6 +260,8 @@ NEWSDESK_DUPLICATE_GROUPS = env_str("NEWSDESK_DUPLICATE_GROUPS", "")
 NEWSDESK_READER_PAGE_URL = env_str("NEWSDESK_READER_PAGE_URL", "/reader/")
 # Callables (request, article) -> dict adding context to the article page.
 NEWSDESK_ARTICLE_EXTRAS = env_list("NEWSDESK_ARTICLE_EXTRAS", [])
+# Sitemap classes (dotted paths) listed in the sitemap index after the built-in ones.
+NEWSDESK_SITEMAPS = env_list("NEWSDESK_SITEMAPS", [])
 # Panels of the newsroom dashboard (the admin's front page), in dotted paths of
 # callables (request) -> newsdesk.news.dashboard.Panel.
 NEWSDESK_DASHBOARD_PANELS = env_list(
@@ -350,6 +352,11 @@ if "newsdesk.discovery.related_hooks.article_extras" not in NEWSDESK_ARTICLE_EXT
     NEWSDESK_ARTICLE_EXTRAS = [
         *NEWSDESK_ARTICLE_EXTRAS,
         "newsdesk.discovery.related_hooks.article_extras",
+    ]
+if "newsdesk.discovery.story_sitemaps.StorySitemap" not in NEWSDESK_SITEMAPS:
+    NEWSDESK_SITEMAPS = [
+        *NEWSDESK_SITEMAPS,
+        "newsdesk.discovery.story_sitemaps.StorySitemap",
     ]
 # Personal recommendations (docs/discovery-recommend.md).
 NEWSDESK_RECOMMENDER = env_str(

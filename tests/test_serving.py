@@ -8,8 +8,8 @@ import re
 import time
 
 import pytest
-from django.core.signals import request_started
-from django.db import connection
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -210,7 +210,17 @@ def wsgi_get(path, *, cookie="", etag=""):
     def start_response(status, headers, exc_info=None):
         seen["status"], seen["headers"] = status, dict(headers)
 
-    body = b"".join(application(environ, start_response))
+    # The production handler closes "old" connections when a request starts
+    # and ends: inside the test's transaction (autocommit off) that closes the
+    # test's connection on PostgreSQL (a no-op on in-memory SQLite). Django's
+    # test client switches this off the same way.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        body = b"".join(application(environ, start_response))
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     return seen["status"], seen["headers"], body
 
 
@@ -443,3 +453,31 @@ def test_collected_static_files_are_hashed_and_cached_forever(site, settings, tm
 def test_without_collectstatic_pages_link_plain_names(site):
     html = Client().get(site["story"].get_absolute_url()).content.decode()
     assert 'href="/static/newsdesk/site.css"' in html
+
+
+def test_lists_remembered_by_a_process_follow_changes_made_elsewhere(
+    site, page_cache, settings
+):
+    from django.core.cache import cache
+
+    from newsdesk.news import caching, selectors
+
+    settings.NEWSDESK_SHARED_BLOCK_SECONDS = 60.0
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    assert selectors.shared("k", compute) == 1
+    assert selectors.shared("k", compute) == 1  # remembered
+    # Another process changed an article: the clock in the shared cache moves.
+    cache.set(caching.CHANGE_CLOCK_KEY, time.time(), None)
+    selectors._clock[0] = 0.0  # its next look at the clock (at most 1 s away)
+    assert selectors.shared("k", compute) == 2
+    # A page shown from a remembered list is dated from that list: a purge
+    # after the list was read kills the page even if it was rendered later.
+    token = caching.start_page(time.time())
+    before = time.time()
+    selectors.shared("k", compute)
+    assert caching.end_page(token) <= before

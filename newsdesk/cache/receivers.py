@@ -50,3 +50,11 @@ def on_article_changed(sender, *, article_ids, **kwargs) -> None:
         purge_tags(tags_for_articles(article_ids))
     except Exception:
         log.exception("purging the pages of articles %s failed", article_ids[:10])
+
+
+def on_pages_changed(sender, *, tags, **kwargs) -> None:
+    # Sent after commit, like article_changed: the change is saved whatever happens.
+    try:
+        purge_tags(set(tags))
+    except Exception:
+        log.exception("purging pages tagged %s failed", sorted(tags)[:10])

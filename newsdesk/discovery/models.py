@@ -50,15 +50,23 @@ class Cluster(models.Model):
         return f"{self.article_id}: story {self.story_id}, group {self.duplicate_group}"
 
 
-class IndexIdentity(models.Model):
-    """This database's identity (one row): the related index on disk is named by
-    it, so an index written for another database (a test run's, a restored or
-    recreated one, where ids are reused with other times) is never loaded."""
+class IndexState(models.Model):
+    """The related and story engines' saved state (related_index), one row
+    shared by every host: a writer on any host loads it, works, and saves it
+    with a new `token`, the cheap version stamp that tells another host's
+    cached engines are stale. Kept in the database it describes, so it can
+    never be read against another database (a restored or recreated one)."""
 
+    name = models.CharField(max_length=40, primary_key=True)
     token = models.CharField(max_length=32)
+    generation = models.BigIntegerField(default=0)
+    engine = models.CharField(max_length=200, help_text="The related engine's class.")
+    related = models.BinaryField()
+    stories = models.BinaryField()
+    saved_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
-        return self.token
+        return f"{self.name} #{self.generation}"
 
 
 class Story(models.Model):

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from newsdesk.discovery.providers import also_reported_by
-from newsdesk.discovery.story_selectors import full_coverage
+from newsdesk.discovery.story_selectors import coverage_and_tags
 
 
 def article_extras(request, article) -> dict:
     """ "Also reported by": the same report from other sources (two queries);
     "Full coverage: N reports": a link to the article's story page (two more)."""
+    coverage, tags = coverage_and_tags(article)
     return {
         "also_reported_by": also_reported_by(article),
-        "full_coverage": full_coverage(article),
+        "full_coverage": coverage,
+        # The link shows the story's size: the page goes stale with the story.
+        "cache_tags": tags,
     }

@@ -23,7 +23,9 @@ from django.db.models import Max, Min
 from newsdesk.discovery.engines.related import RelatedEngine
 from newsdesk.discovery.engines.stories import StoryEngine
 from newsdesk.discovery.models import Cluster, Story, StoryPin
+from newsdesk.discovery.story_selectors import STORIES_TAG, story_tag
 from newsdesk.news.models import Article
+from newsdesk.news.signals import pages_changed
 
 MAX_MERGE_CHAIN = 50
 
@@ -132,6 +134,18 @@ def nonempty_story_pks() -> set[int]:
     return set(Story.objects.filter(size__gt=0).values_list("pk", flat=True))
 
 
+def purge_story_pages(pks: Iterable[int]) -> None:
+    """Once committed, the cached pages showing these stories are stale: their
+    pages, feeds and API documents, their reports' pages ("Full coverage: N
+    reports") and the stories sitemap (news.signals.pages_changed)."""
+    tags = [story_tag(pk) for pk in sorted(set(pks))]
+    if tags:
+        tags.append(STORIES_TAG)
+        transaction.on_commit(
+            lambda: pages_changed.send(sender=Story, tags=tags), robust=True
+        )
+
+
 def refresh_stories(
     pks: Iterable[int],
     stories: StoryEngine | None = None,
@@ -139,8 +153,11 @@ def refresh_stories(
 ) -> None:
     """Recompute the size, times and (unless pinned) title of stories from
     their live members. The title is the headline of the member the engine
-    finds most typical of the story, else of its first report."""
-    for story in Story.objects.filter(pk__in=set(pks)):
+    finds most typical of the story, else of its first report. Their cached
+    pages are purged."""
+    pks = set(pks)
+    purge_story_pages(pks)
+    for story in Story.objects.filter(pk__in=pks):
         members = Article.objects.live().filter(
             pk__in=Cluster.objects.filter(story_id=story.pk).values("article_id")
         )
@@ -231,3 +248,4 @@ def pin_title(story: Story, title: str) -> None:
     story.title = title.strip() or story.title
     story.title_pinned = bool(title.strip())
     story.save(update_fields=["title", "title_pinned", "updated_at"])
+    purge_story_pages([story.pk])

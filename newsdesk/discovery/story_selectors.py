@@ -10,6 +10,13 @@ from newsdesk.news.models import Article
 # A story page lists at most this many reports (newest first); a story is
 # rarely longer, and a page must have a bounded cost.
 STORY_PAGE_LIMIT = 200
+# Purge tags (news.caching): a story's page, feeds, API document and the pages
+# of its reports ("Full coverage: N reports"); the stories sitemap.
+STORIES_TAG = "stories"
+
+
+def story_tag(pk: int) -> str:
+    return f"s{pk}"
 
 
 @dataclass
@@ -71,10 +78,23 @@ def timeline(story: Story) -> list[Report]:
 def full_coverage(article: Article) -> dict | None:
     """{"url", "count", "title"} of the article's story when it has other live
     reports (two queries), else None."""
+    return coverage_and_tags(article)[0]
+
+
+def coverage_and_tags(article: Article) -> tuple[dict | None, list[str]]:
+    """`full_coverage` and the purge tags of what it depends on: the article's
+    story, also while it has one report (a second report adds the link)."""
     story = story_of(article)
-    if story is None or story.merged_into_id is not None:
-        return None
+    if story is None:
+        return None, []
+    tags = [story_tag(story.pk)]
+    if story.merged_into_id is not None:
+        return None, tags
     count = live_members(story).count()
     if count < 2:
-        return None
-    return {"url": story.get_absolute_url(), "count": count, "title": story.title}
+        return None, tags
+    return {
+        "url": story.get_absolute_url(),
+        "count": count,
+        "title": story.title,
+    }, tags

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from newsdesk.discovery import recommend_views, story_views
+from newsdesk.discovery import recommend_views, story_feeds, story_views
 
 app_name = "discovery"
 
@@ -13,6 +13,11 @@ urlpatterns = [
     path("reader/", recommend_views.reader_page, name="reader"),
     path("story/<int:pk>/", story_views.story, name="story-by-id"),
     path("story/<int:pk>/<str:slug>/", story_views.story, name="story"),
+    path("feeds/story/<int:pk>/rss.xml", story_feeds.StoryFeed(), name="story-rss"),
+    path(
+        "feeds/story/<int:pk>/atom.xml", story_feeds.StoryAtomFeed(), name="story-atom"
+    ),
+    path("api/stories/<str:pk>/", story_views.story_api, name="story-api"),
     path("reader/clear", recommend_views.clear_history, name="clear"),
     path(
         "reader/personalise",

@@ -118,6 +118,11 @@ def _error(request, status: int, message: str):
     return _json(request, {"error": message}, status=status)
 
 
+# For other apps' endpoints under /api/ (discovery's stories): the same JSON,
+# ETags and errors.
+json_response, error_response, site_of = _json, _error, _site
+
+
 # Cursors are "<microseconds since 0001-01-01 UTC>_<id>" of the last item of a
 # page: every string of CURSOR_PATTERN (published in the OpenAPI document) is
 # one, and anything else is a bad parameter (400), as docs/syndication.md says.

@@ -186,3 +186,70 @@ def to_ninjs(a: NinjsArticle) -> dict:
     if a.original_url:
         doc["altIds"] = [{"role": "original-url", "value": a.original_url}]
     return doc
+
+
+@dataclass(frozen=True, slots=True)
+class NinjsStory:
+    """A story (every report of one event) and its reports, newest first."""
+
+    uri: str
+    url: str
+    headline: str
+    language: str = "en"
+    first: datetime | None = None
+    modified: datetime | None = None
+    version: str = ""
+    reports: tuple[NinjsArticle, ...] = ()
+
+
+def to_ninjs_story(s: NinjsStory) -> dict:
+    """A story as a ninjs 3.0 composite: its reports are associations
+    (rel "report", each with its own uri, headline, time and web rendition), so
+    a client fetches the full items it wants by their uri."""
+    doc: dict = {
+        "uri": s.uri,
+        "standard": {"name": "ninjs", "version": NINJS_VERSION, "schema": NINJS_SCHEMA},
+        "type": "composite",
+        "representationType": "full",
+        "pubStatus": "usable",
+        "language": s.language,
+        "headlines": [
+            {"role": "main", "contentType": "text/plain", "value": s.headline}
+        ],
+        "renditions": [
+            {
+                "name": "web",
+                "href": s.url,
+                "contentType": "text/html",
+                "title": s.headline,
+            }
+        ],
+    }
+    if s.version:
+        doc["version"] = s.version
+    for key, value in (
+        ("firstCreated", _iso(s.first)),
+        ("versionCreated", _iso(s.modified)),
+    ):
+        if value:
+            doc[key] = value
+    associations = []
+    for a in s.reports:
+        assoc: dict = {
+            "name": a.headline,
+            "rel": "report",
+            "uri": a.uri,
+            "type": "text",
+            "headlines": [
+                {"role": "main", "contentType": "text/plain", "value": a.headline}
+            ],
+            "renditions": [{"name": "web", "href": a.url, "contentType": "text/html"}],
+        }
+        if a.published:
+            assoc["firstCreated"] = _iso(a.published)
+        if a.source_name:
+            assoc["infoSources"] = [{"name": a.source_name, "role": "originator"}]
+        associations.append(assoc)
+    if associations:
+        doc["associations"] = associations
+    return doc

@@ -128,6 +128,8 @@ def _render_article(request, article: Article, *, preview: bool = False):
     caching.add_tags(
         response, caching.article_tags(context.get("also_reported_by", ()))
     )
+    # Extras that show other rows (a story's size) name them as purge tags.
+    caching.add_tags(response, context.get("cache_tags", ()))
     return response
 
 

@@ -149,6 +149,7 @@ def test_robots_names_the_sitemap_index(client, content):
         "http://testserver/sitemap-articles.xml",
         "http://testserver/sitemap-sections.xml",
         "http://testserver/sitemap-news.xml",
+        "http://testserver/sitemap-stories.xml",  # NEWSDESK_SITEMAPS (discovery)
     ]
     for loc in locs:
         assert client.get(loc.removeprefix("http://testserver")).status_code == 200
