@@ -237,6 +237,11 @@ def assert_kept_without_image(feed, result, reason: str):
     assert error.external_id == "pic-1"
     assert reason in error.message, error.message
     assert Feed.objects.get(pk=feed.pk).images_failed == 1
+    # Visible in ingest health on the newsroom dashboard.
+    from newsdesk.ingest.dashboard import feed_health
+
+    (row,) = feed_health(None).rows
+    assert row[-1].endswith(", 1 image failed"), row
 
 
 def test_an_image_over_the_byte_limit(feed_server, ingest_settings, world):
