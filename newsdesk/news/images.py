@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import Any
 from urllib.parse import urljoin
 
 from django.core.files.base import ContentFile
@@ -180,7 +181,8 @@ def do_make_renditions(
         )
     )  # fmt: skip
     every = formats()
-    plan = [
+    # (kind, image, width, formats); mypy reads a TextChoices member as a tuple
+    plan: list[tuple[Any, PILImage.Image, int, tuple[str, ...]]] = [
         (Rendition.Kind.FULL, source, w, every) for w in _targets(source.width, WIDTHS)
     ]
     plan += [
