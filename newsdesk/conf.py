@@ -6,6 +6,7 @@ Pure helpers: settings.py calls them once at start-up; nothing else reads os.env
 
 from __future__ import annotations
 
+import json
 import os
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -87,6 +88,22 @@ def load_plugin(value: str, default=None):
     if value.lower() == OFF:
         return None
     return import_string(value)
+
+
+def env_json_object(name: str, default: dict) -> dict:
+    """A JSON object (a backend's options), e.g. '{"bucket_name": "media"}'."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(
+            f'{name} is not a JSON object: use e.g. {{"bucket_name": "media"}}.'
+        )
+    return value
 
 
 def database_from_url(url: str, *, sqlite_default: str) -> dict:

@@ -168,6 +168,27 @@ def is_live(status: str, published_at, now=None) -> bool:
     return status in LIVE_STATUSES and published_at is not None and published_at <= now
 
 
+class _Likely(models.Func):
+    """A condition that holds for most rows, said so to SQLite's planner.
+
+    Without ANALYZE statistics (a fresh or freshly migrated database) SQLite
+    takes any equality on an indexed column as selective: for the live filter
+    it read every live article through (status, published_at), then sorted
+    them all for a newest-first list of 20 (17 ms at 10,000 articles, growing
+    with the site). Marked likely, the lists read the newest-first indexes and
+    stop at their LIMIT. Other databases get the bare condition.
+    """
+
+    function = "likely"
+    output_field = models.BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return compiler.compile(self.source_expressions[0])
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, **extra_context)
+
+
 class ArticleQuerySet(models.QuerySet):
     def live(self, now=None):
         """Visible to readers: published, or scheduled with its time reached.
@@ -175,7 +196,7 @@ class ArticleQuerySet(models.QuerySet):
         Scheduled articles need no cron: they are live from `published_at` on.
         """
         now = now or timezone.now()
-        return self.filter(status__in=LIVE_STATUSES, published_at__lte=now)
+        return self.filter(_Likely(Q(status__in=LIVE_STATUSES)), published_at__lte=now)
 
 
 class Article(models.Model):

@@ -42,7 +42,7 @@ def test_load_plugin_has_one_convention_for_default_and_off():
 
 
 def test_apps_register_their_own_extensions():
-    from newsdesk.discovery.providers import duplicate_groups, related
+    from newsdesk.discovery.related.providers import duplicate_groups, related
     from newsdesk.engagement.providers import most_read
 
     keys = extensions.registered()
