@@ -25,6 +25,7 @@ from newsdesk.ingest.models import Feed, IngestError, Tombstone
 from newsdesk.ingest.processor import Counts, Target, process_items
 from newsdesk.ingest.rules import parse_rules
 from newsdesk.ingest.selectors import due_feeds
+from newsdesk.news import actions as news_actions
 from newsdesk.news.models import Category, Source
 from newsdesk.news.selectors import find_categories
 
@@ -94,9 +95,8 @@ def check_add_feed(
 def do_add_feed(
     *, url: str, category: Category, name: str, publish: bool, format: str, rules: str
 ) -> Feed:
-    source, _ = Source.objects.get_or_create(
-        name=name[:200],
-        defaults={"url": url, "indexing": Source.Indexing.NOINDEX},
+    source = news_actions.get_or_create_source(
+        name, url=url, indexing=Source.Indexing.NOINDEX
     )
     return Feed.objects.create(
         source=source,

@@ -272,7 +272,7 @@ class Run:
         if external_id in self.known:
             for name in CREATE_ONLY:
                 fields.pop(name)
-        result = actions.do_import_article(
+        result = actions.do_upsert_article(
             source=source,
             external_id=external_id,
             fields=fields,

@@ -10,7 +10,7 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from newsdesk.news.sanitize import clean_html, html_to_text
+from newsdesk.news.sanitize import ensure_clean, html_to_text
 
 _URL_FORMATS: dict[tuple, str] = {}
 _SAFE = "!$&'()*+,;=/~:@"  # what reverse() leaves unquoted (RFC 3986 sub-delims...)
@@ -356,7 +356,7 @@ class Article(models.Model):
     def save(self, *args, **kwargs):
         # Sanitizing here, not in a form, so that no save path (admin, ingest,
         # shell, fixtures) can store unsafe HTML.
-        self.body = clean_html(self.body)
+        self.body = ensure_clean(self.body)
         self.body_text = html_to_text(self.body)
         if (
             kwargs.get("update_fields") is not None

@@ -51,7 +51,18 @@ _SPACES = re.compile(r"[ \t\r\f\v]+")
 _BLANKS = re.compile(r"\n\s*\n+")
 
 
-def clean_html(raw: str, *, base_url: str | None = None) -> str:
+class CleanHTML(str):
+    """HTML that clean_html returned: the save path does not clean it again.
+
+    Only clean_html makes these (like Django's SafeString, it is a promise
+    about the value, not a check): a body cleaned with the item's base URL in
+    ingest is stored as cleaned, not cleaned twice more on the way.
+    """
+
+    __slots__ = ()
+
+
+def clean_html(raw: str, *, base_url: str | None = None) -> CleanHTML:
     """Return `raw` reduced to the allowlist.
 
     Scripts, styles, event handlers and URLs other than http(s)/mailto are
@@ -70,7 +81,12 @@ def clean_html(raw: str, *, base_url: str | None = None) -> str:
         if again == cleaned:
             break
         cleaned = again
-    return cleaned
+    return CleanHTML(cleaned)
+
+
+def ensure_clean(value: str) -> CleanHTML:
+    """`value` cleaned, unless clean_html made it (then as it is)."""
+    return value if isinstance(value, CleanHTML) else clean_html(value)
 
 
 def _clean_once(raw: str, base_url: str | None) -> str:
