@@ -15,6 +15,7 @@ from newsdesk.conf import (
     env_bool,
     env_float,
     env_int,
+    env_json_object,
     env_list,
     env_str,
     lockout_parameters,
@@ -126,7 +127,16 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
 STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploaded media: this machine's disk (MEDIA_ROOT, served at /media/), or
+    # any Django storage when several machines serve the site, e.g. S3 through
+    # django-storages (docs/operators.md). Code reaches media only through the
+    # storage API.
+    "default": {
+        "BACKEND": env_str(
+            "NEWSDESK_MEDIA_STORAGE", "django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": env_json_object("NEWSDESK_MEDIA_STORAGE_OPTIONS", {}),
+    },
     "staticfiles": {
         # Hashed, compressed, cached-forever names once `collectstatic` has run
         # (make demo, deployments); plain names before (newsdesk/static_storage.py).
@@ -399,6 +409,8 @@ if "newsdesk.discovery.recommend.hooks.article_extras" not in NEWSDESK_ARTICLE_E
 # Fetching feeds (docs/ingest.md). Private and loopback addresses are refused
 # unless allowed: a feed URL must never reach the site's own network (SSRF).
 NEWSDESK_INGEST_ALLOW_PRIVATE = env_bool("NEWSDESK_INGEST_ALLOW_PRIVATE", False)
+# Private networks (CIDR, comma-separated) allowed without allowing them all.
+NEWSDESK_INGEST_ALLOW_NETWORKS = env_list("NEWSDESK_INGEST_ALLOW_NETWORKS", [])
 NEWSDESK_INGEST_TIMEOUT = env_float("NEWSDESK_INGEST_TIMEOUT", 20.0, minimum=1.0)
 NEWSDESK_INGEST_MAX_BYTES = env_int(
     "NEWSDESK_INGEST_MAX_BYTES", 20 * 1024 * 1024, minimum=1024, maximum=2**31
@@ -412,6 +424,19 @@ NEWSDESK_INGEST_USER_AGENT = env_str(
     "NEWSDESK_INGEST_USER_AGENT",
     "newsdesk-ingest/0.1 (+https://github.com/newsdesk; feed reader)",
 )
+# Feed items' lead images (docs/ingest.md): fetched through the same guard,
+# checked by Pillow, bounded in bytes, pixels, seconds per image and per run.
+NEWSDESK_INGEST_IMAGES = env_bool("NEWSDESK_INGEST_IMAGES", True)
+NEWSDESK_INGEST_IMAGE_MAX_BYTES = env_int(
+    "NEWSDESK_INGEST_IMAGE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024, maximum=2**31
+)
+NEWSDESK_INGEST_IMAGE_MAX_PIXELS = env_int(
+    "NEWSDESK_INGEST_IMAGE_MAX_PIXELS", 25_000_000, minimum=1, maximum=60_000_000
+)
+NEWSDESK_INGEST_IMAGE_TIMEOUT = env_float(
+    "NEWSDESK_INGEST_IMAGE_TIMEOUT", 10.0, minimum=0.1
+)
+NEWSDESK_INGEST_IMAGE_BUDGET = env_float("NEWSDESK_INGEST_IMAGE_BUDGET", 60.0)
 # Dotted path of a near-duplicate index factory; "" = discovery's MinHash index
 # when installed, "none" = off.
 NEWSDESK_INGEST_DUPLICATES = env_str("NEWSDESK_INGEST_DUPLICATES", "")
