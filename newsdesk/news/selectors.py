@@ -285,8 +285,13 @@ def front_page() -> FrontPage:
     """The home page's hierarchy, each article once: a lead (featured, else the
     newest with a standfirst or image among the latest, else the newest), the
     next top stories, one front per section with fresh news, and short items
-    "In brief". Four queries whatever the size of the site.
+    "In brief". Four queries whatever the size of the site, shared between
+    requests for NEWSDESK_SHARED_BLOCK_SECONDS (the same for every reader).
     """
+    return shared("front_page", _front_page)
+
+
+def _front_page() -> FrontPage:
     pool = list(
         live_articles()
         .defer("body")

@@ -12,14 +12,12 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from newsdesk.discovery import (
-    recommend_actions,
-    recommend_adapters,
-    recommend_selectors,
-)
-from newsdesk.discovery.models_recommend import ReadingHistory
-from newsdesk.discovery.recommend_actions import ReadBuffer, do_record_reads
-from newsdesk.discovery.recommend_adapters import EngineRecommender
+from newsdesk.discovery.models import ReadingHistory
+from newsdesk.discovery.recommend import actions as recommend_actions
+from newsdesk.discovery.recommend import adapters as recommend_adapters
+from newsdesk.discovery.recommend import selectors as recommend_selectors
+from newsdesk.discovery.recommend.actions import ReadBuffer, do_record_reads
+from newsdesk.discovery.recommend.adapters import EngineRecommender
 from newsdesk.engagement.counters import set_counter
 from newsdesk.engagement.counters.buffered import BufferedCounter
 from newsdesk.engagement.readers import COOKIE_NAME, cookie_key

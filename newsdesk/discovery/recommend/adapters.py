@@ -1,7 +1,7 @@
 """ORM rows <-> the pure recommendation engine, and the process's engine state.
 
 `Recommender` is the interface chosen by NEWSDESK_RECOMMENDER (see
-`recommend_selectors.get_recommender`); `EngineRecommender`, the default, keeps
+`selectors.get_recommender`); `EngineRecommender`, the default, keeps
 one `engines.recommend.RecommendationEngine` per process:
 
 - on first use it loads the live articles of the last NEWSDESK_RECOMMEND_LOAD_DAYS
@@ -35,7 +35,7 @@ from django.db import connection
 from django.utils.module_loading import import_string
 
 from newsdesk.discovery.engines import recommend as engine
-from newsdesk.discovery.models_recommend import ReadingHistory
+from newsdesk.discovery.models import ReadingHistory
 from newsdesk.news import caching
 from newsdesk.news.models import Article
 
