@@ -3,11 +3,12 @@
 An original (any file in the default storage: a lead image, a feed's image) gets
 renditions at a few widths in AVIF (when this Pillow can write it), WebP and
 JPEG, plus 16:9 crops centred on the editor's focal point for cards and social
-previews. They are made once, when the image is saved (`do_make_renditions`),
-named after a hash of the original and the focal point (so they can be cached
-forever), stored through Django's storage API (the media folder on one
-machine, any storage backend otherwise) and listed in the Rendition table so a
-page finds them with one indexed query. Pages never resize anything.
+previews, and one 4:3 and one square JPEG crop for structured data. They are
+made once, when the image is saved (`do_make_renditions`), named after a hash
+of the original and the focal point (so they can be cached forever), stored
+through Django's storage API (the media folder on one machine, any storage
+backend otherwise) and listed in the Rendition table so a page finds them with
+one indexed query. Pages never resize anything.
 
 `picture()` turns the rows into what the `news/_image.html` include needs:
 <source> sets per format, a JPEG fallback with srcset, width and height.
@@ -26,6 +27,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import Any
 from urllib.parse import urljoin
 
 from django.core.files.base import ContentFile
@@ -39,6 +41,10 @@ log = logging.getLogger(__name__)
 WIDTHS = (480, 960, 1440, 1920)
 CROP_WIDTHS = (640, 1280)
 CROP_RATIO = 16 / 9
+# Structured data only (Google asks for 16:9, 4:3 and 1:1 versions of an
+# article's image, at least 50,000 pixels, ideally 1,200 px wide): one JPEG each.
+STRUCTURED_CROPS = {"4x3": 4 / 3, "1x1": 1.0}
+STRUCTURED_WIDTHS = (1200,)
 QUALITY = {"avif": 55, "webp": 78, "jpeg": 82}
 MIME = {"avif": "image/avif", "webp": "image/webp", "jpeg": "image/jpeg"}
 PIL_FORMAT = {"avif": "AVIF", "webp": "WEBP", "jpeg": "JPEG"}
@@ -55,6 +61,8 @@ class Rendition(models.Model):
     class Kind(models.TextChoices):
         FULL = "full", "Whole image"
         CROP_16X9 = "16x9", "16:9 crop around the focal point"
+        CROP_4X3 = "4x3", "4:3 crop around the focal point"
+        CROP_1X1 = "1x1", "Square crop around the focal point"
 
     original = models.CharField(max_length=255, db_index=True)
     kind = models.CharField(max_length=8, choices=Kind.choices)
@@ -172,14 +180,28 @@ def do_make_renditions(
             focal_x=focal_x, focal_y=focal_y,
         )
     )  # fmt: skip
-    plan = [(Rendition.Kind.FULL, source, w) for w in _targets(source.width, WIDTHS)]
-    plan += [
-        (Rendition.Kind.CROP_16X9, crop, w) for w in _targets(crop.width, CROP_WIDTHS)
+    every = formats()
+    # (kind, image, width, formats); mypy reads a TextChoices member as a tuple
+    plan: list[tuple[Any, PILImage.Image, int, tuple[str, ...]]] = [
+        (Rendition.Kind.FULL, source, w, every) for w in _targets(source.width, WIDTHS)
     ]
+    plan += [
+        (Rendition.Kind.CROP_16X9, crop, w, every)
+        for w in _targets(crop.width, CROP_WIDTHS)
+    ]
+    for kind, ratio in STRUCTURED_CROPS.items():
+        box = crop_box(
+            source.width, source.height, ratio=ratio, focal_x=focal_x, focal_y=focal_y
+        )
+        cropped = source.crop(box)
+        plan += [
+            (kind, cropped, w, ("jpeg",))
+            for w in _targets(cropped.width, STRUCTURED_WIDTHS)
+        ]
     made = []
-    for kind, image, width in plan:
+    for kind, image, width, kind_formats in plan:
         resized = _resized(image, width)
-        for fmt in formats():
+        for fmt in kind_formats:
             ext = "jpg" if fmt == "jpeg" else fmt
             name = f"{folder}/{stem}-{digest}-{kind}-{width}.{ext}"
             if default_storage.exists(name):
@@ -338,8 +360,9 @@ class LeadImage:
     def social(self) -> ImageFile:
         """What a link preview or a feed enclosure shows: the 16:9 crop around
         the focal point when made, else the largest JPEG, else the original."""
-        if self.crops:
-            return self.crops[0]
+        for crop in self.crops:
+            if crop.kind == Rendition.Kind.CROP_16X9:
+                return crop
         jpegs = [r for r in self.renditions if r.mime == "image/jpeg"]
         return max(jpegs, key=lambda r: r.width or 0) if jpegs else self.original
 
@@ -379,7 +402,11 @@ _MIME_OF_SUFFIX = {
     ".webp": "image/webp",
     ".avif": "image/avif",
 }
-CROP_ORDER = (str(Rendition.Kind.CROP_16X9),)
+CROP_ORDER = (
+    str(Rendition.Kind.CROP_16X9),
+    str(Rendition.Kind.CROP_4X3),
+    str(Rendition.Kind.CROP_1X1),
+)
 
 
 def lead_images(articles: Iterable, *, site: str) -> dict[int, LeadImage]:

@@ -14,11 +14,11 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 
-from newsdesk.discovery import related_index
 from newsdesk.discovery.engines.related import RelatedEngine
 from newsdesk.discovery.engines.stories import StoryEngine
 from newsdesk.discovery.models import Cluster, IndexState, RelatedLink, Story
-from newsdesk.discovery.story_selectors import live_members
+from newsdesk.discovery.related import index as related_index
+from newsdesk.discovery.stories.selectors import live_members
 from newsdesk.news import actions
 from newsdesk.news.models import Article
 

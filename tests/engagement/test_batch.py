@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.db import OperationalError
 
-from newsdesk.discovery import recommend_actions
-from newsdesk.discovery.models_recommend import ReadingHistory
-from newsdesk.discovery.recommend_actions import READS, ReadBuffer
+from newsdesk.discovery.models import ReadingHistory
+from newsdesk.discovery.recommend import actions as recommend_actions
+from newsdesk.discovery.recommend.actions import READS, ReadBuffer
 from newsdesk.engagement.counters import BatchWriter, MemoryQueue, set_counter
 from newsdesk.engagement.counters.store import now_ts
 

@@ -151,8 +151,11 @@ def _jsonld(html: str) -> list[dict]:
 def test_article_page_structured_data_and_social_cards(client, pictured):
     html = client.get(pictured.get_absolute_url()).content.decode()
     news = next(d for d in _jsonld(html) if d["@type"] == "NewsArticle")
-    crop, whole = news["image"]
-    for image in (crop, whole):
+    crop, four_three, square, whole = news["image"]
+    # Google's three shapes, cropped around the focal point, then the whole.
+    assert abs(four_three["width"] / four_three["height"] - 4 / 3) < 0.01
+    assert square["width"] == square["height"]
+    for image in (crop, four_three, square, whole):
         assert image["@type"] == "ImageObject"
         assert image["creditText"] == "Daniel Büchele"
         assert image["copyrightNotice"] == "Daniel Büchele, CC BY 2.0"

@@ -20,8 +20,8 @@ from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 
 from newsdesk.discovery.engines.recommend import Read
-from newsdesk.discovery.models_recommend import ReadingHistory
-from newsdesk.discovery.recommend_selectors import PREFERENCE_COOKIE, history_since
+from newsdesk.discovery.models import ReadingHistory
+from newsdesk.discovery.recommend.preferences import PREFERENCE_COOKIE, history_since
 from newsdesk.engagement.counters import BatchWriter, Codec, Queue, get_counter
 from newsdesk.news.models import Article
 

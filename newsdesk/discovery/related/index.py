@@ -34,11 +34,11 @@ from django.db import connection, transaction
 from django.utils.module_loading import import_string
 
 from newsdesk.cache.receivers import purge_tags
-from newsdesk.discovery import story_actions
 from newsdesk.discovery.engines.related import Article as EngineArticle
 from newsdesk.discovery.engines.related import RelatedEngine
 from newsdesk.discovery.engines.stories import StoryEngine
 from newsdesk.discovery.models import Cluster, IndexState, RelatedLink
+from newsdesk.discovery.stories import actions as story_actions
 from newsdesk.news import caching
 from newsdesk.news.models import Article
 
