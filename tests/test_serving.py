@@ -117,10 +117,13 @@ def test_pages_name_what_they_show_in_their_tags(site):
     story = site["story"]
     tags = Client().get(story.get_absolute_url())["X-Cache-Tags"].split(",")
     assert f"a{story.pk}" in tags and "article" in tags
+    # Its own page alone (what only it shows: its Related list) has a tag too.
+    assert f"p{story.pk}" in tags
     # Its blocks list other articles: their edits purge this page too.
     assert any(f"a{a.pk}" in tags for a in site["others"])
     section = Client().get("/business/finance/")["X-Cache-Tags"].split(",")
     assert f"c{site['finance'].pk}" in section and f"a{story.pk}" in section
+    assert f"p{story.pk}" not in section
     assert "latest" in Client().get("/")["X-Cache-Tags"].split(",")
 
 

@@ -123,7 +123,8 @@ def _render_article(request, article: Article, *, preview: bool = False):
         **article_extras(request, article),
     }
     response = render(request, "news/article.html", context)
-    caching.add_tags(response, [caching.article_tag(article.pk)])
+    pk = article.pk
+    caching.add_tags(response, [caching.article_tag(pk), caching.article_page_tag(pk)])
     caching.add_tags(response, _block_tags(blocks))
     caching.add_tags(
         response, caching.article_tags(context.get("also_reported_by", ()))

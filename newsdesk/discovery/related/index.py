@@ -307,7 +307,8 @@ def index_articles(ids: Iterable[int]) -> int:
         story_actions.refresh_stories(touched, stories, engine)
         # The pages showing the lists that changed, on every host (a new
         # article's neighbours list it now); after the lists are committed.
-        tags = sorted(map(caching.article_tag, changed))
+        # Only those articles' own pages: the lists that show them are intact.
+        tags = sorted(map(caching.article_page_tag, changed))
         transaction.on_commit(lambda: _purge(tags))
     return len(affected - gone)
 
