@@ -8,7 +8,7 @@ page tagged with it, here and in the proxies (BAN by tag).
 
 Tags:
 - `a<id>`   the article's own page and every page listing it (lists, blocks);
-- `p<id>`   the article's own page only (its blocks changed: a new Related list);
+- `p<id>`   the article's own page only: what only it shows (its Related list);
 - `c<id>`   a section's pages and feeds (new articles of the section, any depth);
 - `t<id>`   a topic's pages and feeds;
 - `latest`  pages that list every section: home, the main feeds, sitemaps, API lists;
