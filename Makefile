@@ -37,9 +37,7 @@ demo: venv
 # With NEWSDESK_TEST_POSTGRES_URL set (CI sets it), the whole suite runs a
 # second time on PostgreSQL, with the cache in Redis when NEWSDESK_TEST_REDIS_URL
 # is set too: every configuration must pass the same tests.
-# Known failure on PostgreSQL + Redis cache, not yet understood (the page-cache
-# hit test); deselected there only, and reported in the closing note.
-POSTGRES_TESTS ?= tests --deselect tests/test_serving.py::test_hits_are_answered_in_front_of_django
+POSTGRES_TESTS ?= tests
 
 test: venv
 	-@$(MAKE) --no-print-directory tools

@@ -5,6 +5,7 @@ Pure helpers: settings.py calls them once at start-up; nothing else reads os.env
 
 from __future__ import annotations
 
+import json
 import os
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -68,6 +69,22 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def env_json_object(name: str, default: dict) -> dict:
+    """A JSON object (a backend's options), e.g. '{"bucket_name": "media"}'."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(
+            f'{name} is not a JSON object: use e.g. {{"bucket_name": "media"}}.'
+        )
+    return value
 
 
 def database_from_url(url: str, *, sqlite_default: str) -> dict:

@@ -15,6 +15,7 @@ from newsdesk.conf import (
     env_bool,
     env_float,
     env_int,
+    env_json_object,
     env_list,
     env_str,
     lockout_parameters,
@@ -126,7 +127,16 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
 STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploaded media: this machine's disk (MEDIA_ROOT, served at /media/), or
+    # any Django storage when several machines serve the site, e.g. S3 through
+    # django-storages (docs/operators.md). Code reaches media only through the
+    # storage API.
+    "default": {
+        "BACKEND": env_str(
+            "NEWSDESK_MEDIA_STORAGE", "django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": env_json_object("NEWSDESK_MEDIA_STORAGE_OPTIONS", {}),
+    },
     "staticfiles": {
         # Hashed, compressed, cached-forever names once `collectstatic` has run
         # (make demo, deployments); plain names before (newsdesk/static_storage.py).
@@ -334,10 +344,10 @@ NEWSDESK_TRENDING_GRAVITY = env_float("NEWSDESK_TRENDING_GRAVITY", 1.8, minimum=
 
 # --- discovery (related, duplicates, recommendations) ----------------------------
 NEWSDESK_RELATED_PROVIDER = (
-    NEWSDESK_RELATED_PROVIDER or "newsdesk.discovery.providers.related"
+    NEWSDESK_RELATED_PROVIDER or "newsdesk.discovery.related.providers.related"
 )
 NEWSDESK_DUPLICATE_GROUPS = (
-    NEWSDESK_DUPLICATE_GROUPS or "newsdesk.discovery.providers.duplicate_groups"
+    NEWSDESK_DUPLICATE_GROUPS or "newsdesk.discovery.related.providers.duplicate_groups"
 )
 # Dotted path of the related engine class; "" = the built-in RelatedEngine.
 NEWSDESK_RELATED_ENGINE = env_str("NEWSDESK_RELATED_ENGINE", "")
@@ -348,19 +358,19 @@ NEWSDESK_RELATED_INLINE_MAX = env_int(
     "NEWSDESK_RELATED_INLINE_MAX", 20, minimum=0, maximum=100_000
 )
 NEWSDESK_RELATED_STORED = env_int("NEWSDESK_RELATED_STORED", 10, minimum=1, maximum=50)
-if "newsdesk.discovery.related_hooks.article_extras" not in NEWSDESK_ARTICLE_EXTRAS:
+if "newsdesk.discovery.related.hooks.article_extras" not in NEWSDESK_ARTICLE_EXTRAS:
     NEWSDESK_ARTICLE_EXTRAS = [
         *NEWSDESK_ARTICLE_EXTRAS,
-        "newsdesk.discovery.related_hooks.article_extras",
+        "newsdesk.discovery.related.hooks.article_extras",
     ]
-if "newsdesk.discovery.story_sitemaps.StorySitemap" not in NEWSDESK_SITEMAPS:
+if "newsdesk.discovery.stories.sitemaps.StorySitemap" not in NEWSDESK_SITEMAPS:
     NEWSDESK_SITEMAPS = [
         *NEWSDESK_SITEMAPS,
-        "newsdesk.discovery.story_sitemaps.StorySitemap",
+        "newsdesk.discovery.stories.sitemaps.StorySitemap",
     ]
 # Personal recommendations (docs/discovery-recommend.md).
 NEWSDESK_RECOMMENDER = env_str(
-    "NEWSDESK_RECOMMENDER", "newsdesk.discovery.recommend_adapters.EngineRecommender"
+    "NEWSDESK_RECOMMENDER", "newsdesk.discovery.recommend.adapters.EngineRecommender"
 )
 NEWSDESK_RECOMMEND_WINDOW_HOURS = env_int(
     "NEWSDESK_RECOMMEND_WINDOW_HOURS", 48, minimum=1, maximum=24 * 365
@@ -387,18 +397,20 @@ NEWSDESK_READING_HISTORY_DAYS = env_int(
 )
 NEWSDESK_RECOMMENDED_PROVIDER = (
     NEWSDESK_RECOMMENDED_PROVIDER
-    or "newsdesk.discovery.recommend_selectors.recommended_fallback"
+    or "newsdesk.discovery.recommend.selectors.recommended_fallback"
 )
-if "newsdesk.discovery.hooks.article_extras" not in NEWSDESK_ARTICLE_EXTRAS:
+if "newsdesk.discovery.recommend.hooks.article_extras" not in NEWSDESK_ARTICLE_EXTRAS:
     NEWSDESK_ARTICLE_EXTRAS = [
         *NEWSDESK_ARTICLE_EXTRAS,
-        "newsdesk.discovery.hooks.article_extras",
+        "newsdesk.discovery.recommend.hooks.article_extras",
     ]
 
 # --- ingest and syndication -------------------------------------------------------
 # Fetching feeds (docs/ingest.md). Private and loopback addresses are refused
 # unless allowed: a feed URL must never reach the site's own network (SSRF).
 NEWSDESK_INGEST_ALLOW_PRIVATE = env_bool("NEWSDESK_INGEST_ALLOW_PRIVATE", False)
+# Private networks (CIDR, comma-separated) allowed without allowing them all.
+NEWSDESK_INGEST_ALLOW_NETWORKS = env_list("NEWSDESK_INGEST_ALLOW_NETWORKS", [])
 NEWSDESK_INGEST_TIMEOUT = env_float("NEWSDESK_INGEST_TIMEOUT", 20.0, minimum=1.0)
 NEWSDESK_INGEST_MAX_BYTES = env_int(
     "NEWSDESK_INGEST_MAX_BYTES", 20 * 1024 * 1024, minimum=1024, maximum=2**31
@@ -412,6 +424,19 @@ NEWSDESK_INGEST_USER_AGENT = env_str(
     "NEWSDESK_INGEST_USER_AGENT",
     "newsdesk-ingest/0.1 (+https://github.com/newsdesk; feed reader)",
 )
+# Feed items' lead images (docs/ingest.md): fetched through the same guard,
+# checked by Pillow, bounded in bytes, pixels, seconds per image and per run.
+NEWSDESK_INGEST_IMAGES = env_bool("NEWSDESK_INGEST_IMAGES", True)
+NEWSDESK_INGEST_IMAGE_MAX_BYTES = env_int(
+    "NEWSDESK_INGEST_IMAGE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024, maximum=2**31
+)
+NEWSDESK_INGEST_IMAGE_MAX_PIXELS = env_int(
+    "NEWSDESK_INGEST_IMAGE_MAX_PIXELS", 25_000_000, minimum=1, maximum=60_000_000
+)
+NEWSDESK_INGEST_IMAGE_TIMEOUT = env_float(
+    "NEWSDESK_INGEST_IMAGE_TIMEOUT", 10.0, minimum=0.1
+)
+NEWSDESK_INGEST_IMAGE_BUDGET = env_float("NEWSDESK_INGEST_IMAGE_BUDGET", 60.0)
 # Dotted path of a near-duplicate index factory; "" = discovery's MinHash index
 # when installed, "none" = off.
 NEWSDESK_INGEST_DUPLICATES = env_str("NEWSDESK_INGEST_DUPLICATES", "")

@@ -15,7 +15,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 
-from newsdesk.discovery import related_index
+from newsdesk.discovery.related import index as related_index
 from newsdesk.news.models import Article
 from tests.conftest import REPO
 

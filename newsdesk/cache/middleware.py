@@ -13,6 +13,7 @@ from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
 from newsdesk.cache import pages
+from newsdesk.news import caching
 from newsdesk.news.caching import response_tags
 
 
@@ -27,7 +28,11 @@ class PageCacheMiddleware:
             entry = pages.get(key, started)
             if entry is not None:
                 return _from_entry(entry, request.META, started)
-        response = self.get_response(request)
+        token = caching.start_page(started)
+        try:
+            response = self.get_response(request)
+        finally:
+            data_time = caching.end_page(token)
         if response.status_code != 200 or response.streaming:
             return response
         tags = response_tags(response)
@@ -35,7 +40,9 @@ class PageCacheMiddleware:
             return response
         pages.set_validators(response, rendered=started)
         if key is not None and request.method == "GET":
-            entry = pages.make_entry(response, rendered=started, tags=tags)
+            entry = pages.make_entry(
+                response, rendered=started, data_time=data_time, tags=tags
+            )
             if entry is not None:
                 pages.put(key, entry)
         return get_conditional_response(

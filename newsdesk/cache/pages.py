@@ -53,7 +53,7 @@ class Entry:
     body: bytes
     etag: str
     last_modified: int  # Unix seconds, as in the Last-Modified header
-    rendered: float  # when its rendering started: purges after this kill it
+    rendered: float  # its data's time (render start or older): later purges kill it
     fresh_until: float
     stale_until: float
     tags: tuple[str, ...]
@@ -133,6 +133,7 @@ def _remember(key: Key, entry: Entry, now: float) -> None:
 
 def _drop(key: Key) -> None:
     global _local_bytes
+    _refreshing.pop(key, None)
     with _lock:
         old = _local.pop(key, None)
         if old is not None:
@@ -229,9 +230,13 @@ def clear() -> None:
     shared().clear()
 
 
-def make_entry(response, *, rendered: float, tags) -> Entry | None:
+def make_entry(
+    response, *, rendered: float, tags, data_time: float | None = None
+) -> Entry | None:
     """An entry for a finished public 200 response, or None when it must not
-    be shared (cookies, Vary: Cookie, private, no max-age)."""
+    be shared (cookies, Vary: Cookie, private, no max-age). `data_time`: the
+    oldest data it shows (a list remembered before `rendered`); purges after
+    it kill the entry."""
     control = response.get("Cache-Control", "").lower()
     if (
         response.status_code != 200
@@ -262,7 +267,7 @@ def make_entry(response, *, rendered: float, tags) -> Entry | None:
         body=response.content,
         etag=response.get("ETag", ""),
         last_modified=last_modified or int(rendered),
-        rendered=rendered,
+        rendered=min(rendered, data_time) if data_time is not None else rendered,
         fresh_until=rendered + max_age,
         stale_until=rendered + max_age + stale,
         tags=tuple(sorted(tags)),

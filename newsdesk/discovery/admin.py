@@ -1,6 +1,6 @@
 """Discovery in the admin. Editors correct the story engine (pin a title, merge
 stories, move articles between stories or split some off; rules live in
-story_actions), and an article's admin page shows its Related list and its
+stories/actions.py), and an article's admin page shows its Related list and its
 duplicate-group members: news must not import discovery, so the registered
 article admin (news', or a subclass another app registered) is extended here
 with read-only fields."""
@@ -13,8 +13,9 @@ from django.contrib.admin.helpers import ActionForm
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from newsdesk.discovery import selectors, story_actions
 from newsdesk.discovery.models import Story, StoryMember
+from newsdesk.discovery.related import selectors
+from newsdesk.discovery.stories import actions as story_actions
 from newsdesk.news.models import Article
 
 MEMBERS_SHOWN = 100

@@ -9,7 +9,6 @@ class DiscoveryConfig(AppConfig):
     def ready(self) -> None:
         from newsdesk.discovery import (
             checks,  # noqa: F401 - registers the related index's doctor check
-            models_recommend,  # noqa: F401 - registers the reading-history model
             receivers,
         )
         from newsdesk.engagement.signals import view_recorded

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from newsdesk.discovery import selectors
+from newsdesk.discovery.recommend import selectors
 from newsdesk.news.dashboard import Panel
 
 

@@ -8,8 +8,11 @@ import logging
 
 from django.conf import settings
 
-from newsdesk.discovery import recommend_actions, related_index, tasks
-from newsdesk.discovery.recommend_selectors import PREFERENCE_COOKIE, personalisation
+from newsdesk.discovery import tasks
+from newsdesk.discovery.recommend import actions as recommend_actions
+from newsdesk.discovery.recommend.preferences import PREFERENCE_COOKIE
+from newsdesk.discovery.recommend.selectors import personalisation
+from newsdesk.discovery.related import index as related_index
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from newsdesk.discovery import related_index
+from newsdesk.discovery.related import index as related_index
 
 
 @task()

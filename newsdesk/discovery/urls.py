@@ -1,6 +1,8 @@
 from django.urls import path
 
-from newsdesk.discovery import recommend_views, story_feeds, story_views
+from newsdesk.discovery.recommend import views as recommend_views
+from newsdesk.discovery.stories import feeds as story_feeds
+from newsdesk.discovery.stories import views as story_views
 
 app_name = "discovery"
 

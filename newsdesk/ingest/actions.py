@@ -42,6 +42,7 @@ def fetch_config() -> FetchConfig:
         max_redirects=settings.NEWSDESK_INGEST_MAX_REDIRECTS,
         host_interval=settings.NEWSDESK_INGEST_HOST_INTERVAL,
         allow_private=settings.NEWSDESK_INGEST_ALLOW_PRIVATE,
+        allowed_networks=tuple(settings.NEWSDESK_INGEST_ALLOW_NETWORKS),
     )
 
 
@@ -124,6 +125,8 @@ def do_run_feed(feed: Feed, *, config: FetchConfig | None = None) -> FeedRun:
     )
     try:
         target = Target.for_feed(feed)
+        if settings.NEWSDESK_INGEST_IMAGES:
+            target.image_config = config
         result = fetch(
             feed.url, config=config, etag=feed.etag, last_modified=feed.last_modified
         )
@@ -142,8 +145,12 @@ def do_run_feed(feed: Feed, *, config: FetchConfig | None = None) -> FeedRun:
         return _failed(feed, now=now, stage=IngestError.Stage.PARSE, message=str(exc))
     counts = process_items(target, parsed.items, errors=parsed.errors)
     # Validators are kept only once the items are stored: a crash above makes the
-    # next poll fetch the whole feed again instead of a 304.
-    _succeeded(feed, now=now, etag=result.etag, last_modified=result.last_modified)
+    # next poll fetch the whole feed again instead of a 304. Likewise when images
+    # were left for lack of time: a 304 would never bring their items back.
+    if counts.images_deferred:
+        _succeeded(feed, now=now, etag="", last_modified="")
+    else:
+        _succeeded(feed, now=now, etag=result.etag, last_modified=result.last_modified)
     return FeedRun(feed.pk, "ok", counts)
 
 

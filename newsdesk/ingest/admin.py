@@ -30,7 +30,7 @@ class FeedAdmin(admin.ModelAdmin):
         "last_fetched_at", "last_success_at", "next_fetch_at", "last_error", "etag",
         "last_modified", "fetch_count", "error_count", "consecutive_errors",
         "items_created", "items_updated", "items_withdrawn", "items_skipped",
-        "items_failed",
+        "items_failed", "images_stored", "images_failed",
     )  # fmt: skip
     fieldsets = (
         (None, {"fields": ("source", "url", "format", "enabled")}),

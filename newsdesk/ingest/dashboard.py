@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -37,7 +38,12 @@ def feed_health(request) -> Panel | None:
                 ago(f.last_success_at),
                 f.consecutive_errors,
                 (f.last_error or "-")[:120],
-                f"{f.items_created:,} new, {f.items_updated:,} updated",
+                f"{f.items_created:,} new, {f.items_updated:,} updated"
+                + (
+                    f", {f.images_failed:,} image{pluralize(f.images_failed)} failed"
+                    if f.images_failed
+                    else ""
+                ),
             )
             for f in feeds[:SHOWN]
         ],

@@ -32,6 +32,13 @@ class FetchConfig:
     max_redirects: int = 3
     host_interval: float = 2.0
     allow_private: bool = False
+    # Private networks allowed anyway (CIDR strings), e.g. a wire server on the
+    # intranet; every other private address stays refused.
+    allowed_networks: tuple[str, ...] = ()
+    accept: str = (
+        "application/rss+xml, application/atom+xml, application/feed+json, "
+        "application/json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,16 +101,24 @@ def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return address.is_global
 
 
-def resolve(host: str, port: int, *, allow_private: bool) -> str:
-    """An address of `host` that is safe to connect to, or FetchError."""
+def resolve(
+    host: str, port: int, *, allow_private: bool, allowed_networks: tuple[str, ...] = ()
+) -> str:
+    """An address of `host` that is safe to connect to, or FetchError: public,
+    or inside one of `allowed_networks`, or anything with `allow_private`."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise FetchError(f"cannot resolve {host}: {reason}") from None
+    networks = [ipaddress.ip_network(n, strict=False) for n in allowed_networks]
     for *_, sockaddr in infos:
         address = ipaddress.ip_address(sockaddr[0])
-        if allow_private or is_public(address):
+        if (
+            allow_private
+            or is_public(address)
+            or any(address in network for network in networks)
+        ):
             return str(address)
     raise FetchError(
         f"{host} resolves to a private or loopback address; set "
@@ -169,7 +184,7 @@ class _Watchdog:
 def _read_capped(response, limit: int) -> bytes:
     declared = response.getheader("Content-Length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise FetchError(f"feed is larger than the {limit}-byte limit")
+        raise FetchError(f"the response is larger than the {limit}-byte limit")
     chunks, size = [], 0
     while True:
         chunk = response.read(65536)
@@ -177,7 +192,7 @@ def _read_capped(response, limit: int) -> bytes:
             break
         size += len(chunk)
         if size > limit:
-            raise FetchError(f"feed is larger than the {limit}-byte limit")
+            raise FetchError(f"the response is larger than the {limit}-byte limit")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -199,7 +214,7 @@ def _decode(body: bytes, encoding: str, limit: int) -> bytes:
         raise FetchError(f"bad {encoding} body: {exc}") from None
     if len(out) > limit:
         raise FetchError(
-            f"feed is larger than the {limit}-byte limit once decompressed"
+            f"the response is larger than the {limit}-byte limit once decompressed"
         )
     return out
 
@@ -225,7 +240,12 @@ def fetch(
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
             raise FetchError(f"bad port in {url!r}") from None
-        address = resolve(parts.hostname, port, allow_private=config.allow_private)
+        address = resolve(
+            parts.hostname,
+            port,
+            allow_private=config.allow_private,
+            allowed_networks=config.allowed_networks,
+        )
         waited = time.monotonic()
         _wait_for_host(parts.hostname, config.host_interval)
         waited = time.monotonic() - waited
@@ -274,10 +294,7 @@ def _get(conn, url, parts, config, etag, last_modified) -> FetchResult | str:
     """One request; a FetchResult, or the next URL when redirected."""
     headers = {
         "User-Agent": config.user_agent,
-        "Accept": (
-            "application/rss+xml, application/atom+xml, application/feed+json, "
-            "application/json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
-        ),
+        "Accept": config.accept,
         "Accept-Encoding": "gzip, deflate",
     }
     if etag:

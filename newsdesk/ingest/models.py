@@ -62,6 +62,8 @@ class Feed(models.Model):
     items_withdrawn = models.PositiveIntegerField(default=0, editable=False)
     items_skipped = models.PositiveIntegerField(default=0, editable=False)
     items_failed = models.PositiveIntegerField(default=0, editable=False)
+    images_stored = models.PositiveIntegerField(default=0, editable=False)
+    images_failed = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["source__name", "url"]
@@ -78,6 +80,7 @@ class IngestError(models.Model):
         PARSE = "parse", _("Parse")
         ITEM = "item", _("Item")
         RUN = "run", _("Run")  # an unexpected failure while running a feed
+        IMAGE = "image", _("Image")  # an item's lead image (the item is kept)
 
     feed = models.ForeignKey(
         Feed, null=True, blank=True, on_delete=models.CASCADE, related_name="errors"
@@ -129,3 +132,22 @@ class ContentFingerprint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article_id}:{self.digest[:12]}"
+
+
+class RemoteImage(models.Model):
+    """A feed's image URL, downloaded once: the stored file, or why it failed.
+
+    Items naming the same URL share the file (and its renditions); a failed
+    URL is tried again only after `RETRY_AFTER` (see ingest/images.py).
+    """
+
+    url_hash = models.CharField(max_length=64, unique=True)
+    url = models.URLField(max_length=1000)
+    file = models.CharField(max_length=255, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    fetched_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.url

@@ -21,6 +21,7 @@ from newsdesk.ingest.duplicates import (
     content_digest,
     get_duplicate_index,
 )
+from newsdesk.ingest.fetcher import FetchConfig
 from newsdesk.ingest.models import ContentFingerprint, Feed, IngestError, Tombstone
 from newsdesk.ingest.parsers import Item, ItemError, ItemStatus
 from newsdesk.ingest.parsers.base import plain_text
@@ -45,6 +46,8 @@ class Target:
     # Skip copies of other articles: exact ones (same normalized headline and
     # body) always, near ones when a near-duplicate index is configured.
     near_duplicates: bool = True
+    # Set to download items' lead images (feed runs; file imports do not).
+    image_config: FetchConfig | None = None
 
     @classmethod
     def for_feed(cls, feed: Feed) -> Target:
@@ -66,6 +69,9 @@ class Counts:
     withdrawn: int = 0
     skipped: int = 0
     failed: int = 0
+    images_stored: int = 0
+    images_failed: int = 0
+    images_deferred: int = 0  # left for the next run (time budget spent)
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -151,6 +157,14 @@ class Run:
         self.known: dict[str, Article] = {}  # by external_id, this source
         self.foreign_urls: set[str] = set()
         self.tag_cache: dict[str, Tag | None] = {}
+        self.images = None
+        if target.image_config is not None:
+            from newsdesk.ingest.images import LeadImages
+
+            self.images = LeadImages(
+                config=target.image_config, source=target.source, feed=target.feed
+            )
+        self.stored: Article | None = None
         self.near = None
         if target.near_duplicates:
             index = get_duplicate_index()
@@ -265,6 +279,7 @@ class Run:
             existing=self.known.get(external_id),
             is_new=external_id not in self.known,
         )
+        self.stored = result.article
         if result.created:
             ContentFingerprint.objects.create(
                 article=result.article, digest=draft.digest
@@ -317,6 +332,7 @@ class Run:
     def _process_items(self, items: list[Item]) -> None:
         self._preload(items)
         for position, item in enumerate(items):
+            self.stored = None
             try:
                 with transaction.atomic():
                     outcome = self.store(item)
@@ -335,6 +351,27 @@ class Run:
                 )
                 continue
             setattr(self.counts, outcome, getattr(self.counts, outcome) + 1)
+            if self.images is not None and self.stored is not None and item.image_url:
+                self._attach_image(item, position)
+
+    def _attach_image(self, item: Item, position: int) -> None:
+        """The item's lead image, after the item committed: a failure here
+        never undoes or stops the item (ingest/images.py)."""
+        assert self.images is not None and self.stored is not None
+        try:
+            self.images.attach(self.stored, item, position=position)
+        except Exception as exc:  # noqa: BLE001 (an image must not stop the feed)
+            log.exception("lead image of %s failed", item.guid)
+            self.images.failed += 1
+            self.record(
+                IngestError.Stage.IMAGE,
+                _describe(exc),
+                external_id=item.guid,
+                position=position,
+            )
+        self.counts.images_stored = self.images.stored
+        self.counts.images_failed = self.images.failed
+        self.counts.images_deferred = self.images.deferred
 
 
 def _describe(exc: Exception) -> str:
@@ -358,5 +395,7 @@ def process_items(
             items_withdrawn=F("items_withdrawn") + counts.withdrawn,
             items_skipped=F("items_skipped") + counts.skipped,
             items_failed=F("items_failed") + counts.failed,
+            images_stored=F("images_stored") + counts.images_stored,
+            images_failed=F("images_failed") + counts.images_failed,
         )
     return counts

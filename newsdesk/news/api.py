@@ -19,8 +19,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from newsdesk.news import caching, selectors
+from newsdesk.news.images import LeadImage, lead_images
 from newsdesk.news.models import Article, Category
-from newsdesk.news.ninjs import NinjsArticle, to_ninjs
+from newsdesk.news.ninjs import NinjsArticle, NinjsPicture, NinjsRendition, to_ninjs
 from newsdesk.news.openapi import CURSOR_PATTERN, openapi_document
 
 MAX_LIMIT = 100
@@ -31,7 +32,36 @@ class BadRequest(ValueError):
     status = 400
 
 
-def ninjs_article(article: Article, *, site: str) -> NinjsArticle:
+def ninjs_picture(lead: LeadImage) -> NinjsPicture:
+    """Adapter: a lead image -> a ninjs picture; renditions named by kind,
+    width and format ("16x9-1280-jpeg"), the social crop first."""
+    files = dict.fromkeys([*lead.crops, *lead.renditions, lead.original])
+    return NinjsPicture(
+        uri=lead.original.url,
+        renditions=tuple(
+            NinjsRendition(
+                name=f"{f.kind}-{f.width}-{f.mime.split('/')[-1]}"
+                if f.kind != "original"
+                else "original",
+                href=f.url,
+                content_type=f.mime,
+                width=f.width,
+                height=f.height,
+                size=f.size,
+            )
+            for f in files
+        ),
+        alt=lead.alt,
+        caption=lead.caption,
+        credit=lead.credit,
+        licence=lead.licence,
+        licence_url=lead.licence_url,
+    )
+
+
+def ninjs_article(
+    article: Article, *, site: str, image: LeadImage | None = None
+) -> NinjsArticle:
     """Adapter: one Article row -> the pure serializer's input."""
     source = article.source
     return NinjsArticle(
@@ -60,6 +90,7 @@ def ninjs_article(article: Article, *, site: str) -> NinjsArticle:
         original_url=article.original_url,
         licence=source.licence if source else "",
         licence_url=source.licence_url if source else "",
+        image=ninjs_picture(image) if image is not None else None,
     )
 
 
@@ -200,7 +231,13 @@ def items(request):
         return _error(request, exc.status, str(exc))
     page = list(qs[: limit + 1])
     site = _site(request)
-    data = {"items": [to_ninjs(ninjs_article(a, site=site)) for a in page[:limit]]}
+    images = lead_images(page[:limit], site=site)
+    data = {
+        "items": [
+            to_ninjs(ninjs_article(a, site=site, image=images.get(a.pk)))
+            for a in page[:limit]
+        ]
+    }
     data["next"] = None
     if len(page) > limit:
         query = request.GET.copy()
@@ -232,7 +269,9 @@ def item(request, pk: str):
         return _error(request, 404, "no such item")
     # A withdrawn article stays addressable as a ninjs kill notice (pubStatus
     # canceled), so that downstream copies can be taken down too.
-    response = _json(request, to_ninjs(ninjs_article(article, site=_site(request))))
+    site = _site(request)
+    image = lead_images([article], site=site).get(article.pk)
+    response = _json(request, to_ninjs(ninjs_article(article, site=site, image=image)))
     caching.add_tags(response, [caching.article_tag(article.pk)])
     return response
 

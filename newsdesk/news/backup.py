@@ -8,7 +8,8 @@ and `media/` (uploads, when they are stored on this machine's disk).
 Restoring checks the manifest against the configured database, replaces the
 database through the same tools (the backup API in reverse; `pg_restore
 --clean` in one transaction) and swaps the media folder in whole. Derived data
-(caches, the related-articles index file) is not archived: it is rebuilt.
+(caches) is not archived; the related-articles index is a table, archived with
+the rows it describes.
 """
 
 from __future__ import annotations

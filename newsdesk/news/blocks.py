@@ -19,14 +19,13 @@ under the fallback's own title ("Latest", "More in this section").
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
 from newsdesk.news.models import Article
-from newsdesk.news.selectors import forget_shared, list_articles
+from newsdesk.news.selectors import forget_shared, list_articles, shared
 
 log = logging.getLogger(__name__)
 
@@ -83,39 +82,34 @@ def get_provider(setting_name: str, default):
 
 ROUNDS = 3  # asks of one source per list when duplicates of shown reports are dropped
 
+
 # Lists that are the same on every page (a provider with `shared_list` set
 # gives the same articles whatever the page, apart from what the page already
 # shows) are asked once per NEWSDESK_SHARED_BLOCK_SECONDS per process, and each
 # page drops what it already shows. `shared_list = N` asks for N more than a
 # block shows, as spares; `True` for exactly as many (for providers whose
 # choice depends on the count, like Most read's window).
-_shared: dict = {}  # provider -> (expires, limit, articles, title)
-
-
 def forget_shared_lists(**kwargs) -> None:
     """Articles changed: ask the shared lists' providers again."""
-    _shared.clear()
     forget_shared()
 
 
 def _ask(source, *, request, article, exclude, limit):
     """(articles, title) from `source`, from the shared copy when it may."""
-    shared = getattr(source, "shared_list", False)
-    if shared is False:
+    shared_list = getattr(source, "shared_list", False)
+    if shared_list is False:
         items = source(request=request, article=article, exclude=exclude, limit=limit)
         return items, getattr(source, "title", None)
-    now = time.monotonic()
-    memo = _shared.get(source)
-    want = limit + (0 if shared is True else int(shared))
-    if memo is None or memo[0] <= now or memo[1] != want:
+    want = limit + (0 if shared_list is True else int(shared_list))
+
+    def ask():
         items = source(request=None, article=None, exclude=frozenset(), limit=want)
-        memo = (now + settings.NEWSDESK_SHARED_BLOCK_SECONDS, want, items,
-                getattr(source, "title", None))  # fmt: skip
-        _shared[source] = memo
-    _, asked, items, title = memo
+        return items, getattr(source, "title", None)
+
+    items, title = shared(("block", source, want), ask)
     current = article.pk if article is not None else None
     kept = [a for a in items if a.pk not in exclude and a.pk != current]
-    if len(kept) < limit and len(items) >= asked:
+    if len(kept) < limit and len(items) >= want:
         # The page excludes more than the shared copy has spare: ask directly.
         items = source(request=request, article=article, exclude=exclude, limit=limit)
         return items, getattr(source, "title", None)

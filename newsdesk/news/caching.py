@@ -23,7 +23,9 @@ and purge backends read them.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Iterable
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.utils.cache import patch_cache_control
@@ -95,3 +97,37 @@ def public_page(kind: str, *, max_age: int | None = None):
         return wrapped
 
     return decorator
+
+
+# --- how old the data of a page is ------------------------------------------------
+# A page rendered from a list a process remembered (news.selectors.shared) is as
+# old as that list: the page cache dates the page from it, so a purge made
+# after the list was read (in another process) still kills the page.
+_data_time: ContextVar[float | None] = ContextVar("page_data_time", default=None)
+# Default-cache key holding the time articles last changed (any process).
+CHANGE_CLOCK_KEY = "news:articles-changed"
+
+
+def start_page(started: float):
+    """Begin dating a page rendered from `started` on; returns a token."""
+    return _data_time.set(started)
+
+
+def end_page(token) -> float:
+    """The oldest data the page used (at most its start), ending the dating."""
+    value = _data_time.get()
+    _data_time.reset(token)
+    return value if value is not None else time.time()
+
+
+def note_data_time(wall: float) -> None:
+    current = _data_time.get()
+    if current is not None and wall < current:
+        _data_time.set(wall)
+
+
+def articles_changed(**kwargs) -> None:
+    """article_changed: tell every process (the clock) that lists may be stale."""
+    from django.core.cache import cache
+
+    cache.set(CHANGE_CLOCK_KEY, time.time(), None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 from functools import lru_cache
 
 from django.conf import settings
@@ -11,11 +12,17 @@ from django.contrib.syndication.views import Feed
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.feedgenerator import (
+    Atom1Feed,
+    Enclosure,
+    Rss201rev2Feed,
+    SyndicationFeed,
+)
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
 from newsdesk.news import caching, selectors
+from newsdesk.news.images import LeadImage, lead_images
 from newsdesk.news.models import Article, Category, Tag
 
 
@@ -64,11 +71,57 @@ def _escaped(kwargs: dict, names: tuple[str, ...], escape) -> dict:
     return out
 
 
-class _Rss(_PlainTextAsHtml, Rss201rev2Feed):
+MEDIA_NS = "http://search.yahoo.com/mrss/"
+
+
+class _MediaRss:
+    """Media RSS (media:content with its size, credit, alt text and licence)
+    for an item's lead image, in RSS and Atom alike: the enclosure carries one
+    file only, readers and aggregators take the rest from media:content."""
+
+    def _media_namespace(self, attrs: dict) -> dict:
+        return {**attrs, "xmlns:media": MEDIA_NS}
+
+    def _add_media(self, handler, item) -> None:
+        lead: LeadImage | None = item.get("lead_image")
+        if lead is None:
+            return
+        for version in dict.fromkeys([lead.social, lead.largest]):
+            attrs = {"url": version.url, "type": version.mime, "medium": "image"}
+            if version.width and version.height:
+                attrs |= {"width": str(version.width), "height": str(version.height)}
+            if version is lead.social:
+                attrs["isDefault"] = "true"
+            handler.startElement("media:content", attrs)
+            if lead.alt:
+                handler.addQuickElement(
+                    "media:description", _html(lead.alt), {"type": "html"}
+                )
+            if lead.credit:
+                handler.addQuickElement(
+                    "media:credit", lead.credit, {"role": "photographer"}
+                )
+            if lead.licence:
+                licence = {"type": "text/html"}
+                if lead.licence_url:
+                    licence["href"] = lead.licence_url
+                handler.addQuickElement("media:license", lead.licence, licence)
+            handler.endElement("media:content")
+        handler.addQuickElement("media:thumbnail", None, {"url": lead.social.url})
+
+
+class _Rss(_MediaRss, _PlainTextAsHtml, Rss201rev2Feed):
     content_type = "application/rss+xml; charset=utf-8"
     # RSS has no content types: readers guess, and most render an author as HTML.
     ITEM_HTML = ("title", "description", "author_name")
     ITEM_TEXT = ("categories",)
+
+    def rss_attributes(self):
+        return self._media_namespace(super().rss_attributes())
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        self._add_media(handler, item)
 
 
 class _HtmlTyped:
@@ -87,15 +140,67 @@ class _HtmlTyped:
         return getattr(self._handler, name)
 
 
-class _Atom(_PlainTextAsHtml, Atom1Feed):
+class _Atom(_MediaRss, _PlainTextAsHtml, Atom1Feed):
     # Atom says what its text is: titles and subtitle are declared html like the
     # summary (Django's default), so every reader decodes them the same way.
     # Author names are Atom person constructs, text only, and stay as they are.
     def add_root_elements(self, handler):
         super().add_root_elements(_HtmlTyped(handler, {"title", "subtitle"}))
 
+    def root_attributes(self):
+        return self._media_namespace(super().root_attributes())
+
     def add_item_elements(self, handler, item):
         super().add_item_elements(_HtmlTyped(handler, {"title"}), item)
+        self._add_media(handler, item)
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+class _JsonFeed(SyndicationFeed):
+    """JSON Feed 1.1 (https://jsonfeed.org/version/1.1) from the same items as
+    RSS and Atom. Django has no JSON Feed generator; the format is a dict."""
+
+    content_type = "application/feed+json; charset=utf-8"
+
+    def write(self, outfile, encoding):
+        feed = self.feed
+        doc: dict = {
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": feed["title"],
+            "home_page_url": feed["link"],
+            "feed_url": feed["feed_url"],
+            "description": feed["description"],
+            "language": feed.get("language") or None,
+            "items": [self._item(item) for item in self.items],
+        }
+        text = json.dumps(
+            {k: v for k, v in doc.items() if v is not None},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        outfile.write(text)  # an HttpResponse or a StringIO: both take text
+
+    @staticmethod
+    def _item(item: dict) -> dict:
+        out: dict = {
+            "id": item["unique_id"] or item["link"],
+            "url": item["link"],
+            "title": item["title"],
+            "summary": item["description"],
+            "content_text": item["description"],
+            "date_published": _iso(item["pubdate"]),
+            "date_modified": _iso(item["updateddate"]),
+            "tags": list(item["categories"] or ()) or None,
+        }
+        if item.get("author_name"):
+            out["authors"] = [{"name": item["author_name"]}]
+        lead: LeadImage | None = item.get("lead_image")
+        if lead is not None:
+            out["image"] = lead.social.url
+        return {k: v for k, v in out.items() if v is not None}
 
 
 class LatestFeed(Feed):
@@ -124,12 +229,25 @@ class LatestFeed(Feed):
         return selectors.live_articles()
 
     def items(self, obj=None):
-        return (
+        articles = list(
             self.articles(obj)
             .defer(None)  # descriptions come from the text
             .select_related("source")
             .prefetch_related("tags")[: settings.NEWSDESK_FEED_SIZE]
         )
+        images = lead_images(articles, site=self._site)
+        for article in articles:
+            article.syndicated_image = images.get(article.pk)
+        return articles
+
+    def item_enclosures(self, item: Article):
+        lead = getattr(item, "syndicated_image", None)
+        if lead is None:
+            return []
+        return [Enclosure(lead.social.url, str(lead.social.size), lead.social.mime)]
+
+    def item_extra_kwargs(self, item: Article):
+        return {"lead_image": getattr(item, "syndicated_image", None)}
 
     def item_title(self, item: Article):
         return item.headline
@@ -183,6 +301,11 @@ class LatestAtomFeed(LatestFeed):
     kind = "atom"
 
 
+class LatestJsonFeed(LatestFeed):
+    feed_type = _JsonFeed
+    kind = "json"
+
+
 class CategoryFeed(LatestFeed):
     def get_object(self, request, path):
         return selectors.get_category_by_path(path)
@@ -211,6 +334,11 @@ class CategoryAtomFeed(CategoryFeed):
     kind = "atom"
 
 
+class CategoryJsonFeed(CategoryFeed):
+    feed_type = _JsonFeed
+    kind = "json"
+
+
 class TagFeed(LatestFeed):
     def get_object(self, request, slug):
         return get_object_or_404(Tag, slug=slug)
@@ -237,6 +365,11 @@ class TagFeed(LatestFeed):
 class TagAtomFeed(TagFeed):
     feed_type = _Atom
     kind = "atom"
+
+
+class TagJsonFeed(TagFeed):
+    feed_type = _JsonFeed
+    kind = "json"
 
 
 @lru_cache(maxsize=4)

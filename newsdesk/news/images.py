@@ -3,17 +3,19 @@
 An original (any file in the default storage: a lead image, a feed's image) gets
 renditions at a few widths in AVIF (when this Pillow can write it), WebP and
 JPEG, plus 16:9 crops centred on the editor's focal point for cards and social
-previews. They are made once, when the image is saved (`do_make_renditions`),
-named after a hash of the original and the focal point (so they can be cached
-forever), stored through Django's storage API (the media folder on one
-machine, any storage backend otherwise) and listed in the Rendition table so a
-page finds them with one indexed query. Pages never resize anything.
+previews, and one 4:3 and one square JPEG crop for structured data. They are
+made once, when the image is saved (`do_make_renditions`), named after a hash
+of the original and the focal point (so they can be cached forever), stored
+through Django's storage API (the media folder on one machine, any storage
+backend otherwise) and listed in the Rendition table so a page finds them with
+one indexed query. Pages never resize anything.
 
 `picture()` turns the rows into what the `news/_image.html` include needs:
 <source> sets per format, a JPEG fallback with srcset, width and height.
 
-Not yet done here (a note for whoever adds them): images in RSS/Atom enclosures,
-JSON-LD and Open Graph should use the "16x9" 1280 px crop (`social_image()`).
+`lead_images()` gives syndication (feeds, JSON-LD, Open Graph, the ninjs API,
+the image sitemap) one `LeadImage` per article: its files with absolute URLs,
+sizes and types, the social crop first, with the alt text, credit and licence.
 """
 
 from __future__ import annotations
@@ -21,8 +23,12 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import urljoin
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -35,6 +41,10 @@ log = logging.getLogger(__name__)
 WIDTHS = (480, 960, 1440, 1920)
 CROP_WIDTHS = (640, 1280)
 CROP_RATIO = 16 / 9
+# Structured data only (Google asks for 16:9, 4:3 and 1:1 versions of an
+# article's image, at least 50,000 pixels, ideally 1,200 px wide): one JPEG each.
+STRUCTURED_CROPS = {"4x3": 4 / 3, "1x1": 1.0}
+STRUCTURED_WIDTHS = (1200,)
 QUALITY = {"avif": 55, "webp": 78, "jpeg": 82}
 MIME = {"avif": "image/avif", "webp": "image/webp", "jpeg": "image/jpeg"}
 PIL_FORMAT = {"avif": "AVIF", "webp": "WEBP", "jpeg": "JPEG"}
@@ -51,6 +61,8 @@ class Rendition(models.Model):
     class Kind(models.TextChoices):
         FULL = "full", "Whole image"
         CROP_16X9 = "16x9", "16:9 crop around the focal point"
+        CROP_4X3 = "4x3", "4:3 crop around the focal point"
+        CROP_1X1 = "1x1", "Square crop around the focal point"
 
     original = models.CharField(max_length=255, db_index=True)
     kind = models.CharField(max_length=8, choices=Kind.choices)
@@ -168,14 +180,28 @@ def do_make_renditions(
             focal_x=focal_x, focal_y=focal_y,
         )
     )  # fmt: skip
-    plan = [(Rendition.Kind.FULL, source, w) for w in _targets(source.width, WIDTHS)]
-    plan += [
-        (Rendition.Kind.CROP_16X9, crop, w) for w in _targets(crop.width, CROP_WIDTHS)
+    every = formats()
+    # (kind, image, width, formats); mypy reads a TextChoices member as a tuple
+    plan: list[tuple[Any, PILImage.Image, int, tuple[str, ...]]] = [
+        (Rendition.Kind.FULL, source, w, every) for w in _targets(source.width, WIDTHS)
     ]
+    plan += [
+        (Rendition.Kind.CROP_16X9, crop, w, every)
+        for w in _targets(crop.width, CROP_WIDTHS)
+    ]
+    for kind, ratio in STRUCTURED_CROPS.items():
+        box = crop_box(
+            source.width, source.height, ratio=ratio, focal_x=focal_x, focal_y=focal_y
+        )
+        cropped = source.crop(box)
+        plan += [
+            (kind, cropped, w, ("jpeg",))
+            for w in _targets(cropped.width, STRUCTURED_WIDTHS)
+        ]
     made = []
-    for kind, image, width in plan:
+    for kind, image, width, kind_formats in plan:
         resized = _resized(image, width)
-        for fmt in formats():
+        for fmt in kind_formats:
             ext = "jpg" if fmt == "jpeg" else fmt
             name = f"{folder}/{stem}-{digest}-{kind}-{width}.{ext}"
             if default_storage.exists(name):
@@ -293,6 +319,187 @@ def social_image(original: str) -> Rendition | None:
         )
         .order_by("-width")
         .first()
+    )
+
+
+@dataclass(frozen=True)
+class ImageFile:
+    """One file of a lead image as syndication describes it (absolute URL)."""
+
+    url: str
+    width: int | None
+    height: int | None
+    mime: str
+    kind: str  # "original", or a Rendition.Kind
+    file: str = ""  # the storage name, for its size
+
+    @property
+    def size(self) -> int:
+        """Bytes on storage, or 0 when the storage cannot say."""
+        if not self.file:
+            return 0
+        try:
+            return default_storage.size(self.file)
+        except (OSError, NotImplementedError):
+            return 0
+
+
+@dataclass(frozen=True)
+class LeadImage:
+    """An article's lead image for feeds, structured data and the API."""
+
+    alt: str
+    caption: str
+    credit: str
+    licence: str
+    original: ImageFile
+    crops: tuple[ImageFile, ...] = ()  # the largest JPEG of each crop kind
+    renditions: tuple[ImageFile, ...] = ()  # every whole-image rendition
+
+    @property
+    def social(self) -> ImageFile:
+        """What a link preview or a feed enclosure shows: the 16:9 crop around
+        the focal point when made, else the largest JPEG, else the original."""
+        for crop in self.crops:
+            if crop.kind == Rendition.Kind.CROP_16X9:
+                return crop
+        jpegs = [r for r in self.renditions if r.mime == "image/jpeg"]
+        return max(jpegs, key=lambda r: r.width or 0) if jpegs else self.original
+
+    @property
+    def largest(self) -> ImageFile:
+        jpegs = [r for r in self.renditions if r.mime == "image/jpeg"]
+        return max(jpegs, key=lambda r: r.width or 0) if jpegs else self.original
+
+    @property
+    def licence_url(self) -> str:
+        return licence_url(self.licence)
+
+
+_CC = re.compile(r"\bCC[ -]?(BY(?:[ -](?:NC|SA|ND))*)[ -]?v?(\d\.\d)\b", re.IGNORECASE)
+
+
+def licence_url(licence: str) -> str:
+    """The URL of a licence named in free text: itself when it is one, the
+    Creative Commons deed for "CC BY-SA 4.0" and the like, else ""."""
+    text = licence.strip()
+    if re.match(r"https?://\S+$", text):
+        return text
+    if re.search(r"\bCC0\b", text, re.IGNORECASE):
+        return "https://creativecommons.org/publicdomain/zero/1.0/"
+    match = _CC.search(text)
+    if match:
+        kind = re.sub(r"[ -]+", "-", match.group(1).lower())
+        return f"https://creativecommons.org/licenses/{kind}/{match.group(2)}/"
+    return ""
+
+
+_MIME_OF_SUFFIX = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+}
+CROP_ORDER = (
+    str(Rendition.Kind.CROP_16X9),
+    str(Rendition.Kind.CROP_4X3),
+    str(Rendition.Kind.CROP_1X1),
+)
+
+
+def lead_images(articles: Iterable, *, site: str) -> dict[int, LeadImage]:
+    """{article pk: LeadImage} for the articles that have a lead image, with
+    URLs made absolute against `site` ("https://host"); one query in all."""
+    with_image = [a for a in articles if a.lead_image]
+    if not with_image:
+        return {}
+    rows: dict[str, list[Rendition]] = {}
+    for row in Rendition.objects.filter(
+        original__in={a.lead_image.name for a in with_image}
+    ):
+        rows.setdefault(row.original, []).append(row)
+    base = site.rstrip("/") + "/"
+
+    def absolute(url: str) -> str:
+        return urljoin(base, url)
+
+    out = {}
+    for article in with_image:
+        name = article.lead_image.name
+        mine = rows.get(name, [])
+        crops = []
+        for kind in CROP_ORDER:
+            jpegs = [r for r in mine if r.kind == kind and r.format == "jpeg"]
+            if jpegs:
+                best = max(jpegs, key=lambda r: r.width)
+                crops.append(_image_file(best, absolute))
+        out[article.pk] = LeadImage(
+            alt=article.lead_image_alt,
+            caption=article.lead_image_caption,
+            credit=article.lead_image_credit,
+            licence=article.lead_image_licence,
+            original=ImageFile(
+                url=absolute(default_storage.url(name)),
+                width=article.lead_image_width,
+                height=article.lead_image_height,
+                mime=_MIME_OF_SUFFIX.get(
+                    PurePosixPath(name).suffix.lower(), "application/octet-stream"
+                ),
+                kind="original",
+                file=name,
+            ),
+            crops=tuple(crops),
+            renditions=tuple(
+                _image_file(r, absolute)
+                for r in sorted(mine, key=lambda r: (r.format, r.width))
+                if r.kind == Rendition.Kind.FULL
+            ),
+        )
+    return out
+
+
+def image_objects(lead: LeadImage) -> list[dict]:
+    """schema.org ImageObjects for a NewsArticle's `image`: the focal-point
+    crops first (Google prefers 16:9, 4:3 and 1:1 versions), then the whole
+    image, each with its size and the credit and licence Google's image
+    licence metadata reads (license, creditText, copyrightNotice)."""
+    files = [*lead.crops, lead.largest]
+    rights: dict = {}
+    if lead.credit:
+        rights["creditText"] = lead.credit
+        rights["copyrightNotice"] = (
+            f"{lead.credit}, {lead.licence}" if lead.licence else lead.credit
+        )
+    if lead.licence_url:
+        rights["license"] = lead.licence_url
+    objects = []
+    for version in dict.fromkeys(files):
+        item: dict = {
+            "@type": "ImageObject",
+            "url": version.url,
+            "contentUrl": version.url,
+            "encodingFormat": version.mime,
+        }
+        if version.width and version.height:
+            item |= {"width": version.width, "height": version.height}
+        if lead.caption:
+            item["caption"] = lead.caption
+        if lead.alt:
+            item["description"] = lead.alt
+        objects.append(item | rights)
+    return objects
+
+
+def _image_file(row: Rendition, absolute) -> ImageFile:
+    return ImageFile(
+        url=absolute(row.url),
+        width=row.width,
+        height=row.height,
+        mime=MIME.get(row.format, "application/octet-stream"),
+        kind=row.kind,
+        file=row.file,
     )
 
 

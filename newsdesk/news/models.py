@@ -158,6 +158,27 @@ class Source(models.Model):
         return self.credit or self.name
 
 
+class _Likely(models.Func):
+    """A condition that holds for most rows, said so to SQLite's planner.
+
+    Without ANALYZE statistics (a fresh or freshly migrated database) SQLite
+    takes any equality on an indexed column as selective: for the live filter
+    it read every live article through (status, published_at), then sorted
+    them all for a newest-first list of 20 (17 ms at 10,000 articles, growing
+    with the site). Marked likely, the lists read the newest-first indexes and
+    stop at their LIMIT. Other databases get the bare condition.
+    """
+
+    function = "likely"
+    output_field = models.BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return compiler.compile(self.source_expressions[0])
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, **extra_context)
+
+
 class ArticleQuerySet(models.QuerySet):
     def live(self, now=None):
         """Visible to readers: published, or scheduled with its time reached.
@@ -166,7 +187,7 @@ class ArticleQuerySet(models.QuerySet):
         """
         now = now or timezone.now()
         return self.filter(
-            status__in=[Article.Status.PUBLISHED, Article.Status.SCHEDULED],
+            _Likely(Q(status__in=[Article.Status.PUBLISHED, Article.Status.SCHEDULED])),
             published_at__lte=now,
         )
 

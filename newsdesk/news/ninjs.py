@@ -15,6 +15,29 @@ MEDIA_TYPE = "application/ninjs+json"
 
 
 @dataclass(frozen=True, slots=True)
+class NinjsRendition:
+    name: str
+    href: str
+    content_type: str
+    width: int | None = None
+    height: int | None = None
+    size: int = 0  # bytes; 0 when unknown
+
+
+@dataclass(frozen=True, slots=True)
+class NinjsPicture:
+    """An article's lead image: a ninjs association of type picture."""
+
+    uri: str
+    renditions: tuple[NinjsRendition, ...]
+    alt: str = ""
+    caption: str = ""
+    credit: str = ""
+    licence: str = ""
+    licence_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class NinjsArticle:
     uri: str
     url: str
@@ -39,11 +62,51 @@ class NinjsArticle:
     original_url: str = ""
     licence: str = ""
     licence_url: str = ""
+    image: NinjsPicture | None = None
     extra: dict = field(default_factory=dict)
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def _rendition(r: NinjsRendition) -> dict:
+    out: dict = {"name": r.name, "href": r.href, "contentType": r.content_type}
+    if r.width and r.height:
+        out |= {"width": r.width, "height": r.height}
+    if r.size:
+        out["sizeInBytes"] = r.size
+    return out
+
+
+def picture_association(p: NinjsPicture) -> dict:
+    """The lead image as an association named "featureimage" (the name the
+    IPTC guidelines and agencies such as AP use for an item's main picture)."""
+    doc: dict = {
+        "name": "featureimage",
+        "rel": "lead-image",
+        "uri": p.uri,
+        "type": "picture",
+        "representationType": "full",
+        "renditions": [_rendition(r) for r in p.renditions],
+    }
+    if p.caption:
+        doc["headlines"] = [
+            {"role": "caption", "contentType": "text/plain", "value": p.caption}
+        ]
+    if p.alt:
+        doc["descriptions"] = [
+            {"role": "alt", "contentType": "text/plain", "value": p.alt}
+        ]
+    if p.credit:
+        doc["by"] = p.credit
+        doc["copyrightHolder"] = p.credit
+        doc["copyrightNotice"] = f"{p.credit}, {p.licence}" if p.licence else p.credit
+    if p.licence:
+        doc["usageTerms"] = p.licence
+    if p.licence_url:
+        doc["rightsInfo"] = {"linkedRights": p.licence_url}
+    return doc
 
 
 def to_ninjs(a: NinjsArticle) -> dict:
@@ -104,6 +167,8 @@ def to_ninjs(a: NinjsArticle) -> dict:
                 "title": a.headline,
             }
         ]
+        if a.image is not None:
+            doc["associations"] = [picture_association(a.image)]
     sources = []
     if a.source_name:
         source = {"name": a.source_name, "role": "originator"}

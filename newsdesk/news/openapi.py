@@ -81,6 +81,7 @@ NINJS_ITEM = {
         "bodies": {"type": "array", "items": {"type": "object"}},
         "subjects": {"type": "array", "items": {"type": "object"}},
         "renditions": {"type": "array", "items": {"type": "object"}},
+        "associations": {"type": "array", "items": {"type": "object"}},
         "infoSources": {"type": "array", "items": {"type": "object"}},
         "altIds": {"type": "array", "items": {"type": "object"}},
         "standard": {"type": "object"},

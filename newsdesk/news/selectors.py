@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Length, TruncDate
@@ -15,6 +16,7 @@ from django.db.models.query import ModelIterable
 from django.http import Http404
 from django.utils import timezone
 
+from newsdesk.news import caching
 from newsdesk.news.models import Article, Category, Tag
 
 # Never shown in lists: a list of 20 need not read 20 article bodies.
@@ -142,22 +144,41 @@ def get_article(pk: int) -> Article:
 
 
 # Lists that are the same for every request (the home page's lead and section
-# lists) are read once per process every NEWSDESK_SHARED_BLOCK_SECONDS, and
-# again at once after an article changes in this process (news.apps).
+# lists, the blocks' Latest and Most read) are read once per process every
+# NEWSDESK_SHARED_BLOCK_SECONDS; at once after an article changes in this
+# process (news.apps), and within a second after one changes in another process
+# or on another host (the change clock in the default cache, which they share).
 _memo: dict = {}
+CLOCK_SECONDS = 1.0
+_clock = [0.0, 0.0]  # next check (monotonic), last change seen (wall time)
+
+
+def _changed_after(wall: float) -> bool:
+    now = time.monotonic()
+    if now >= _clock[0]:
+        _clock[0] = now + CLOCK_SECONDS
+        _clock[1] = cache.get(caching.CHANGE_CLOCK_KEY) or 0.0
+    return _clock[1] >= wall
 
 
 def shared(key, compute):
     """compute(), remembered for NEWSDESK_SHARED_BLOCK_SECONDS under `key`.
-    Callers only read what it returns (it is shared between requests)."""
+
+    Callers only read what it returns (it is shared between requests). The
+    time the value was computed is noted for the page cache (a page is as old
+    as the oldest shared list it shows: news.caching.note_data_time).
+    """
     now = time.monotonic()
     hit = _memo.get(key)
-    if hit is not None and hit[0] > now:
+    if hit is not None and hit[0] > now and not _changed_after(hit[2]):
+        caching.note_data_time(hit[2])
         return hit[1]
+    wall = time.time()
     value = compute()
     seconds = settings.NEWSDESK_SHARED_BLOCK_SECONDS
     if seconds > 0:
-        _memo[key] = (now + seconds, value)
+        _memo[key] = (now + seconds, value, wall)
+    caching.note_data_time(wall)
     return value
 
 
@@ -264,8 +285,13 @@ def front_page() -> FrontPage:
     """The home page's hierarchy, each article once: a lead (featured, else the
     newest with a standfirst or image among the latest, else the newest), the
     next top stories, one front per section with fresh news, and short items
-    "In brief". Four queries whatever the size of the site.
+    "In brief". Four queries whatever the size of the site, shared between
+    requests for NEWSDESK_SHARED_BLOCK_SECONDS (the same for every reader).
     """
+    return shared("front_page", _front_page)
+
+
+def _front_page() -> FrontPage:
     pool = list(
         live_articles()
         .defer("body")

@@ -19,6 +19,13 @@ urlpatterns = [
     ),
     path("feeds/tag/<str:slug>/rss.xml", feeds.TagFeed(), name="tag-rss"),
     path("feeds/tag/<str:slug>/atom.xml", feeds.TagAtomFeed(), name="tag-atom"),
+    path("feeds/feed.json", feeds.LatestJsonFeed(), name="json"),
+    path(
+        "feeds/section/<path:path>/feed.json",
+        feeds.CategoryJsonFeed(),
+        name="category-json",
+    ),
+    path("feeds/tag/<str:slug>/feed.json", feeds.TagJsonFeed(), name="tag-json"),
     path("sitemap.xml", sitemaps.index, name="sitemap"),
     path("sitemap-<slug:section>.xml", sitemaps.section, name="sitemap-section"),
     path("publisher-logo.png", feeds.publisher_logo, name="publisher-logo"),

@@ -14,8 +14,8 @@ from newsdesk.discovery.engines.recommend import (
     Read,
     RecommendationEngine,
 )
-from newsdesk.discovery.evaluation import recommend as evaluation
-from newsdesk.discovery.evaluation.recommend_metrics import auc, mrr, ndcg
+from newsdesk_evaluation import recommend as evaluation
+from newsdesk_evaluation.recommend_metrics import auc, mrr, ndcg
 
 HOUR = 3600.0
 NOW = 100 * HOUR

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import itertools
 import re
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from newsdesk.discovery import recommend_actions, recommend_selectors
-from newsdesk.discovery.models_recommend import ReadingHistory
-from newsdesk.discovery.recommend_actions import ReadBuffer, do_record_reads
-from newsdesk.discovery.recommend_adapters import EngineRecommender
+from newsdesk.discovery.models import ReadingHistory
+from newsdesk.discovery.recommend import actions as recommend_actions
+from newsdesk.discovery.recommend import adapters as recommend_adapters
+from newsdesk.discovery.recommend import selectors as recommend_selectors
+from newsdesk.discovery.recommend.actions import ReadBuffer, do_record_reads
+from newsdesk.discovery.recommend.adapters import EngineRecommender
 from newsdesk.engagement.counters import set_counter
 from newsdesk.engagement.counters.buffered import BufferedCounter
 from newsdesk.engagement.readers import COOKIE_NAME, cookie_key
+from newsdesk.news import caching
 from newsdesk.news.actions import do_save_category
 from newsdesk.news.models import Article, Category
 
@@ -464,6 +469,34 @@ def test_withdrawn_after_load_is_dropped(site):
     gone.save()
     assert gone.pk not in fragment_ids(client.get("/discovery/recommended"))
     assert gone.pk in recommend_selectors.get_recommender().engine
+
+
+def test_an_article_published_on_another_host_reaches_this_engine_at_once(
+    site, settings, monkeypatch
+):
+    settings.NEWSDESK_RECOMMEND_REFRESH_SECONDS = 3600
+    monkeypatch.setattr(recommend_adapters, "CLOCK_SECONDS", 0.0)
+    client, cookie = reader_client()
+    read(cookie, site["football cup final goal"])
+    client.get("/discovery/recommended")
+    recommender = recommend_selectors.get_recommender()
+    assert recommender.loaded()
+    # Another host publishes: no signal here, only the row and the change
+    # clock in the cache every host shares (news.caching.articles_changed).
+    new = Article.objects.create(
+        headline="Football cup final replay",
+        slug="replay",
+        standfirst="All about the football cup final replay.",
+        body="<p>Text.</p>",
+        category=site["football cup final goal"].category,
+        status=Article.Status.PUBLISHED,
+        published_at=timezone.now() - timedelta(minutes=1),
+    )
+    client.get("/discovery/recommended")
+    assert new.pk not in recommender.engine, "no change announced: no refresh"
+    cache.set(caching.CHANGE_CLOCK_KEY, time.time(), None)
+    client.get("/discovery/recommended")
+    assert new.pk in recommender.engine
 
 
 def test_fragment_lists_unread_news_while_the_recommender_loads(

@@ -10,8 +10,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from newsdesk.discovery import recommend_actions, recommend_selectors
-from newsdesk.discovery.recommend_actions import ReadBuffer, do_record_reads
+from newsdesk.discovery.recommend import actions as recommend_actions
+from newsdesk.discovery.recommend import selectors as recommend_selectors
+from newsdesk.discovery.recommend.actions import ReadBuffer, do_record_reads
 from newsdesk.engagement.readers import COOKIE_NAME, cookie_key
 from newsdesk.news.actions import do_save_category
 from newsdesk.news.models import Article, Category

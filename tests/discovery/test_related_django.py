@@ -11,8 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from newsdesk.discovery import related_index
 from newsdesk.discovery.models import Cluster, RelatedLink
+from newsdesk.discovery.related import index as related_index
 from newsdesk.news import actions
 from newsdesk.news.models import Article, Source
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from newsdesk.discovery.evaluation import related
-from newsdesk.discovery.evaluation.ranking import (
+from newsdesk_evaluation import related
+from newsdesk_evaluation.ranking import (
     average_precision_at,
     ndcg_at,
     pair_scores,

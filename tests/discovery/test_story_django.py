@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from newsdesk.discovery import related_index, story_actions
 from newsdesk.discovery.models import Cluster, Story, StoryPin
+from newsdesk.discovery.related import index as related_index
+from newsdesk.discovery.stories import actions as story_actions
 from newsdesk.news import actions
 from newsdesk.news.models import Article, Source
 

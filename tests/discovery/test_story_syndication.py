@@ -13,8 +13,8 @@ import pytest
 from django.test import Client
 
 from newsdesk.cache import pages
-from newsdesk.discovery import story_actions
 from newsdesk.discovery.models import Story
+from newsdesk.discovery.stories import actions as story_actions
 from tests.conftest import SHARED_DATA
 from tests.discovery import test_story_django as story_site
 

@@ -12,8 +12,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from newsdesk.discovery import recommend_actions
-from newsdesk.discovery.recommend_actions import ReadBuffer
+from newsdesk.discovery.recommend import actions as recommend_actions
+from newsdesk.discovery.recommend.actions import ReadBuffer
 from newsdesk.engagement.counters import set_counter
 from newsdesk.engagement.counters.buffered import BufferedCounter
 from newsdesk.news.actions import do_save_category

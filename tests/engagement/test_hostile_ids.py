@@ -11,8 +11,8 @@ import io
 import pytest
 from django.test import Client
 
-from newsdesk.discovery.models_recommend import ReadingHistory
-from newsdesk.discovery.recommend_actions import ReadBuffer
+from newsdesk.discovery.models import ReadingHistory
+from newsdesk.discovery.recommend.actions import ReadBuffer
 from newsdesk.engagement import selectors
 from newsdesk.engagement.counters.store import now_ts
 from newsdesk.engagement.readers import COOKIE_NAME

@@ -13,9 +13,10 @@ import shutil
 import pytest
 from django.core.cache import cache
 
-from newsdesk.discovery import recommend_selectors, related_index
 from newsdesk.discovery.models import RelatedLink
-from newsdesk.discovery.recommend_actions import ReadBuffer, set_read_buffer
+from newsdesk.discovery.recommend import selectors as recommend_selectors
+from newsdesk.discovery.recommend.actions import ReadBuffer, set_read_buffer
+from newsdesk.discovery.related import index as related_index
 from newsdesk.engagement.counters import set_counter
 from newsdesk.engagement.counters.buffered import BufferedCounter
 from tests.conftest import REPO, require

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from newsdesk.discovery.evaluation import search as evaluation
+from newsdesk_evaluation import search as evaluation
 
 TESTDATA = Path(__file__).parent / "testdata"
 REPO = Path(__file__).resolve().parents[2]

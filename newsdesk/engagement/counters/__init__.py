@@ -8,27 +8,31 @@ built-in in-process buffer registers the same way a custom one would.
 from __future__ import annotations
 
 import abc
-import atexit
 import logging
-import multiprocessing.util
 import os
 import threading
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
 from django.utils.module_loading import import_string
+
+from newsdesk.engagement.counters.batch import (  # noqa: F401 (re-exported)
+    TRANSIENT_ERRORS,
+    Batch,
+    BatchWriter,
+    Codec,
+    MemoryQueue,
+    Queue,
+    start_writer,
+    write_isolated,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # Article ids are signed 64-bit integers in every supported database (BigAutoField).
 MAX_ID = 2**63 - 1
-# Errors that say "the database cannot be written now" (locked, gone), not "this
-# row cannot be written": a writer keeps its rows for the next attempt.
-TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 
 
 def valid_id(value: object) -> bool:
@@ -65,6 +69,12 @@ class ViewCounter(abc.ABC):
         """Flush and release resources (called at clean shutdown)."""
         self.flush()
 
+    def queue(self, *, what: str, codec: Codec[T], max_pending: int) -> Queue[T]:
+        """Where another writer's rows (reading history) wait: where this
+        counter keeps its own, so a deployment that shares views across hosts
+        (Redis) shares those rows too. In this process's memory by default."""
+        return MemoryQueue(max_pending=max_pending, what=what, group=codec.group)
+
 
 _counter: ViewCounter | None = None
 _counter_pid: int | None = None
@@ -90,51 +100,3 @@ def set_counter(counter: ViewCounter | None) -> ViewCounter | None:
     with _lock:
         old, _counter, _counter_pid = _counter, counter, os.getpid()
     return old
-
-
-def start_writer(
-    run: Callable[[], None], *, name: str, on_exit: Callable[[], object]
-) -> threading.Thread:
-    """Start a background writer thread and make sure `on_exit` (its final
-    flush) runs however the process ends cleanly: atexit for ordinary exits,
-    multiprocessing's finalizers for worker processes of a multiprocessing
-    server (granian), which leave through os._exit and skip atexit."""
-    thread = threading.Thread(target=run, name=name, daemon=True)
-    thread.start()
-    atexit.register(on_exit)
-    multiprocessing.util.Finalize(None, on_exit, exitpriority=100)
-    return thread
-
-
-def write_isolated(
-    rows: Sequence[T], write: Callable[[list[T]], int], *, what: str
-) -> int:
-    """Write `rows` with `write(rows)`, so that no row can stop the others.
-
-    Must run inside a transaction: each attempt runs in a savepoint. When a
-    batch fails for a reason of its own (a value the database refuses, a
-    garbage row), it is split in halves and retried; a row that fails alone is
-    dropped with a log line, and the rest is written. Errors saying the database
-    is unavailable (TRANSIENT_ERRORS) propagate, so that the caller's
-    transaction rolls back and the caller keeps every row for its next attempt.
-    Returns the sum of what `write` returned for the rows written; a batch of n
-    rows holding k bad ones costs about 2 k log2(n) attempts.
-    """
-    total = 0
-    stack = [list(rows)]
-    while stack:
-        part = stack.pop()
-        if not part:
-            continue
-        try:
-            with transaction.atomic():
-                total += write(part)
-        except TRANSIENT_ERRORS:
-            raise
-        except Exception:
-            if len(part) == 1:
-                log.exception("dropped a %s that cannot be written: %r", what, part[0])
-                continue
-            mid = len(part) // 2
-            stack += [part[mid:], part[:mid]]  # the first half is written first
-    return total

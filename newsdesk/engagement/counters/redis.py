@@ -14,30 +14,35 @@ rest is applied.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import os
-import threading
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime
+from typing import TypeVar
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import connection
 
 from newsdesk.engagement.counters import (
+    Batch,
+    BatchWriter,
+    Codec,
     Hit,
+    Queue,
     ViewCounter,
-    start_writer,
     store,
-    write_isolated,
 )
 from newsdesk.engagement.models import DrainedBatch
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
-PENDING = "newsdesk:views:pending"
-DRAINING = "newsdesk:views:draining:"
-LOCK = "newsdesk:views:drain-lock"
+VIEWS = "newsdesk:views"
+PENDING = VIEWS + ":pending"
+DRAINING = VIEWS + ":draining:"
+LOCK = VIEWS + ":drain-lock"
 
 # KEYS: seen key, alias key (or ""), pending hash, address quota key (or "");
 # ARGV: window, field, cap. A new view beyond the address's cap is not counted
@@ -55,6 +60,109 @@ redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
 return 1
 """
 
+ViewCount = tuple[tuple[int, int], int]  # ((article_id, hour as Unix time), views)
+
+
+def _decode_count(field: str, n: int) -> ViewCount:
+    article_id, hour = field.split(":")
+    return (int(article_id), int(hour)), n
+
+
+VIEW_COUNTS: Codec[ViewCount] = Codec(
+    encode=lambda item: f"{item[0][0]}:{item[0][1]}", decode=_decode_count
+)
+
+
+class RedisQueue(Queue[T]):
+    """Rows in one Redis hash (`<name>:pending`, field -> count) shared by every
+    host; whichever process holds the drain lock writes them.
+
+    A drain renames the hash to `<name>:draining:<uuid>` and writes it in one
+    transaction that also records the name (models.DrainedBatch); the key is
+    deleted after the commit. A drainer killed at any point neither loses nor
+    writes a batch twice: the next drainer writes leftovers first, or drops a
+    leftover whose name is recorded.
+    """
+
+    def __init__(
+        self, client, *, name: str, codec: Codec[T], lock_timeout: float = 15.0
+    ) -> None:
+        self.client = client
+        self.codec = codec
+        self.key = name + ":pending"
+        self.draining_prefix = name + ":draining:"
+        self.lock_key = name + ":drain-lock"
+        # How long a drainer killed mid-drain holds up the others (nothing is
+        # lost: its batch is written once by the next). Renewed before each batch.
+        self.lock_timeout = lock_timeout
+
+    def put(self, row: T) -> None:
+        self.client.hincrby(self.key, self.codec.encode(row), 1)
+
+    def _draining_keys(self) -> list[str]:
+        return [k.decode() for k in self.client.scan_iter(self.draining_prefix + "*")]
+
+    def _decode(self, fields) -> list[T]:
+        rows = []
+        for field, n in fields:
+            try:
+                rows.append(self.codec.decode(field.decode(), int(n)))
+            except ValueError:  # UnicodeDecodeError included
+                log.error("dropped a waiting row with a bad field: %r", field)
+        return rows
+
+    def pending(self) -> int:
+        return sum(self.client.hlen(k) for k in [self.key, *self._draining_keys()])
+
+    def _fields_of(self, group: int) -> Iterator[tuple[str, tuple]]:
+        for key in [self.key, *self._draining_keys()]:
+            for item in self.client.hscan_iter(key, match=f"{group}:*", count=1000):
+                yield key, item
+
+    def pending_for(self, group: int) -> list[T]:
+        return self._decode(item for _, item in self._fields_of(group))
+
+    def forget(self, group: int) -> None:
+        for key, (field, _) in list(self._fields_of(group)):
+            self.client.hdel(key, field)
+
+    @contextlib.contextmanager
+    def draining(self) -> Iterator[Iterator[Batch[T]]]:
+        lock = self.client.lock(
+            self.lock_key, timeout=self.lock_timeout, blocking_timeout=10
+        )
+        if not lock.acquire():
+            yield iter([])
+            return
+        try:
+            # Leftovers of a drainer that died before deleting its key come first.
+            keys = self._draining_keys()
+            name = self.draining_prefix + uuid.uuid4().hex
+            try:
+                self.client.rename(self.key, name)
+                keys.append(name)
+            except Exception as exc:  # no pending hash: nothing new
+                if "no such key" not in str(exc).lower():
+                    raise
+            yield self._batches(keys, lock)
+        finally:
+            lock.release()
+
+    def _batches(self, keys: list[str], lock) -> Iterator[Batch[T]]:
+        for key in keys:
+            lock.reacquire()
+            yield Batch(self._decode(self.client.hgetall(key).items()), key=key)
+
+    def claim(self, batch: Batch[T]) -> bool:
+        return not DrainedBatch.objects.filter(name=batch.key).exists()
+
+    def written(self, batch: Batch[T]) -> None:
+        DrainedBatch.objects.create(name=batch.key)
+
+    def done(self, batch: Batch[T]) -> None:
+        self.client.delete(batch.key)
+        DrainedBatch.objects.filter(name=batch.key).delete()
+
 
 class RedisCounter(ViewCounter):
     def __init__(
@@ -67,22 +175,32 @@ class RedisCounter(ViewCounter):
             url or settings.NEWSDESK_VIEW_COUNTER_REDIS_URL
         )
         self.prefix = prefix
-        # How long a drainer killed mid-drain holds up the others (nothing is
-        # lost: its batch is applied once by the next). Renewed before each batch.
         self.lock_timeout = lock_timeout
         self.interval = (
             settings.NEWSDESK_VIEW_FLUSH_INTERVAL if interval is None else interval
         )
         self.autostart = autostart
         self._script = self.client.register_script(RECORD)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._pid = os.getpid()
-        self._start_lock = threading.Lock()
+        self._queue: RedisQueue[ViewCount] = RedisQueue(
+            self.client, name=self._k(VIEWS), codec=VIEW_COUNTS,
+            lock_timeout=lock_timeout,
+        )  # fmt: skip
+        self.writer = BatchWriter(
+            self._queue, write=_add_counts, what="pending view count",
+            interval=self.interval, autostart=autostart,
+        )  # fmt: skip
+        self.writer.on_exit = self.close
         self._closed = False
 
     def _k(self, name: str) -> str:
         return self.prefix + name
+
+    def queue(self, *, what: str, codec: Codec[T], max_pending: int) -> Queue[T]:
+        """Rows of other writers (reading history) wait in Redis too."""
+        return RedisQueue(
+            self.client, name=self._k(f"newsdesk:{what}"), codec=codec,
+            lock_timeout=self.lock_timeout,
+        )  # fmt: skip
 
     def record(self, hit: Hit) -> None:
         window = settings.NEWSDESK_VIEW_WINDOW_MINUTES * 60
@@ -92,7 +210,7 @@ class RedisCounter(ViewCounter):
             if hit.alias is not None
             else ""
         )
-        field = f"{hit.article_id}:{hit.at - hit.at % 3600}"
+        field = VIEW_COUNTS.encode(((hit.article_id, hit.at - hit.at % 3600), 1))
         cap = settings.NEWSDESK_VIEW_IP_CAP
         quota = (
             self._k(f"newsdesk:views:ip:{hit.article_id}:{hit.ip}:{hit.at // window}")
@@ -100,90 +218,28 @@ class RedisCounter(ViewCounter):
             else ""
         )
         self._script(
-            keys=[seen, alias, self._k(PENDING), quota], args=[window, field, cap]
+            keys=[seen, alias, self._queue.key, quota], args=[window, field, cap]
         )
-        if self.autostart and (self._thread is None or self._pid != os.getpid()):
-            with self._start_lock:
-                if self._thread is None or self._pid != os.getpid():
-                    self._pid = os.getpid()
-                    self._stop = threading.Event()
-                    self._thread = start_writer(
-                        self._run, name="newsdesk-view-drain", on_exit=self.close
-                    )
-
-    def _run(self) -> None:
-        try:
-            while not self._stop.wait(self.interval):
-                try:
-                    close_old_connections()
-                    self.flush()
-                except Exception:
-                    log.exception("draining views from Redis failed; retrying")
-        finally:
-            connection.close()
+        self.writer.start()
 
     def flush(self) -> int:
         """Move pending counts into the database; safe to call from any process."""
-        lock = self.client.lock(
-            self._k(LOCK), timeout=self.lock_timeout, blocking_timeout=10
-        )
-        if not lock.acquire():
-            return 0
-        try:
-            total = 0
-            # Leftovers of a drainer that died before deleting its key come first.
-            keys = [k.decode() for k in self.client.scan_iter(self._k(DRAINING) + "*")]
-            name = self._k(DRAINING) + uuid.uuid4().hex
-            try:
-                self.client.rename(self._k(PENDING), name)
-                keys.append(name)
-            except Exception as exc:  # no pending hash: nothing new
-                if "no such key" not in str(exc).lower():
-                    raise
-            for key in keys:
-                lock.reacquire()
-                total += self._apply(key)
-            return total
-        finally:
-            lock.release()
+        return self.writer.flush()
 
-    def _apply(self, key: str) -> int:
-        """Apply one renamed batch exactly once (see models.DrainedBatch)."""
-        raw = self.client.hgetall(key)
-        items: Counter[tuple[int, int]] = Counter()
-        for field, n in raw.items():
-            try:
-                article_id, hour = field.decode().split(":")
-                items[(int(article_id), int(hour))] += int(n)
-            except ValueError:  # UnicodeDecodeError included
-                log.error("dropped pending views with a bad field: %r", field)
-        with transaction.atomic():
-            if DrainedBatch.objects.filter(name=key).exists():
-                counted = 0  # applied by a drainer that died before the delete
-            else:
-                counted = write_isolated(
-                    sorted(items.items()), _add_counts, what="pending view count"
-                )
-                DrainedBatch.objects.create(name=key)
-        self.client.delete(key)
-        DrainedBatch.objects.filter(name=key).delete()
-        return counted
+    def pending(self) -> int:
+        return self.writer.pending()
 
     def close(self) -> None:
         if self._closed:  # at exit, after an explicit close
             return
         self._closed = True
-        self._stop.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=30)
         try:
-            self.flush()
+            self.writer.close()
         finally:
             self.client.close()
 
 
-def _add_counts(items: list[tuple[tuple[int, int], int]]) -> int:
+def _add_counts(items: list[ViewCount]) -> int:
     """Add ((article_id, hour as Unix time), views) items of live articles."""
     live = store.live_ids(
         {article_id for (article_id, _), _ in items}, now=store.utcnow()

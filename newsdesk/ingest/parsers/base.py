@@ -40,11 +40,38 @@ class Item:
     categories: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     image_url: str = ""
+    # What the feed says about the image (Media RSS credit and description,
+    # ninjs byline, copyright notice and usage terms); plain text.
+    image_alt: str = ""
+    image_caption: str = ""
+    image_credit: str = ""
+    image_licence: str = ""
     language: str = ""
     status: ItemStatus = ItemStatus.USABLE
     version: str = ""
     dateline: str = ""
     base_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    """An item's lead image as a feed names it (fields of `Item`)."""
+
+    url: str = ""
+    alt: str = ""
+    caption: str = ""
+    credit: str = ""
+    licence: str = ""
+
+    def cleaned(self) -> ImageRef:
+        """Plain text, cut to what the article's image fields hold."""
+        return ImageRef(
+            url=self.url,
+            alt=plain_text(self.alt)[:300],
+            caption=plain_text(self.caption)[:500],
+            credit=plain_text(self.credit)[:200],
+            licence=plain_text(self.licence)[:200],
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 import feedparser
+from feedparser.namespaces import mediarss
 
 from .base import (
     FeedError,
+    ImageRef,
     Item,
     ItemError,
     ParsedFeed,
@@ -60,19 +62,65 @@ def _content(entry) -> str:
     return ""
 
 
-def _image(entry) -> str:
-    for media in entry.get("media_content") or []:
-        if media.get("url") and (
-            media.get("medium") == "image" or "image" in (media.get("type") or "")
-        ):
-            return media["url"]
+# feedparser reads media:description as a second <description>, which it then
+# files as the entry's content: a Media RSS feed's image caption replaced the
+# story's body. Kept apart instead, as `media_description` (the image's alt text).
+def _start_media_description(self, attrs_d):
+    self.push("media_description", 1)
+
+
+def _end_media_description(self):
+    self.pop("media_description")
+
+
+mediarss.Namespace._start_media_description = _start_media_description  # type: ignore[method-assign]
+mediarss.Namespace._end_media_description = _end_media_description  # type: ignore[method-assign]
+
+
+def _size(media) -> int:
+    try:
+        return int(media.get("width") or 0)
+    except ValueError:
+        return 0
+
+
+def _image(entry, base: str) -> ImageRef:
+    """The item's lead image: the widest Media RSS image, else a thumbnail, else
+    an image enclosure; with the credit, description and licence the feed gives."""
+    url = ""
+    images = [
+        m
+        for m in entry.get("media_content") or []
+        if web_url(base, m.get("url"))
+        and (m.get("medium") == "image" or "image" in (m.get("type") or ""))
+    ]
+    if images:
+        url = web_url(base, max(images, key=_size)["url"])
     for thumb in entry.get("media_thumbnail") or []:
-        if thumb.get("url"):
-            return thumb["url"]
+        if not url:
+            url = web_url(base, thumb.get("url"))
     for link in entry.get("links") or []:
-        if link.get("rel") == "enclosure" and "image" in (link.get("type") or ""):
-            return link.get("href", "")
-    return ""
+        if (
+            not url
+            and link.get("rel") == "enclosure"
+            and "image" in (link.get("type") or "")
+        ):
+            url = web_url(base, link.get("href"))
+    if not url:
+        return ImageRef()
+    credits = [c.get("content") or "" for c in entry.get("media_credit") or []]
+    licence = entry.get("media_license") or {}
+    return ImageRef(
+        url=url,
+        alt=str(entry.get("media_description") or ""),
+        credit=", ".join(c for c in credits if c.strip()),
+        licence=str(
+            licence.get("content") or licence.get("href") or ""
+            if isinstance(licence, dict)
+            else ""
+        )
+        or str(entry.get("media_copyright") or ""),
+    )
 
 
 def parse(body: bytes, *, url: str = "", content_type: str = "") -> ParsedFeed:
@@ -116,6 +164,7 @@ def parse(body: bytes, *, url: str = "", content_type: str = "") -> ParsedFeed:
             parsed.errors.append(ItemError(position, guid, "item has no title"))
             continue
         content = _content(entry)
+        image = _image(entry, link or feed_link).cleaned()
         terms = unique(t.get("term") or t.get("label") for t in entry.get("tags") or [])
         parsed.items.append(
             Item(
@@ -129,7 +178,11 @@ def parse(body: bytes, *, url: str = "", content_type: str = "") -> ParsedFeed:
                 updated=_when(entry, "updated"),
                 categories=terms,
                 tags=terms,
-                image_url=_image(entry),
+                image_url=image.url,
+                image_alt=image.alt,
+                image_caption=image.caption,
+                image_credit=image.credit,
+                image_licence=image.licence,
                 language=entry.get("language") or data.feed.get("language") or "",
                 base_url=link or feed_link,
             )

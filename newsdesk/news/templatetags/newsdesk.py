@@ -125,6 +125,27 @@ def time_element(value) -> str:
 LEAD_IMAGE_SIZES = "(min-width: 64rem) 42rem, 100vw"
 
 
+@register.simple_tag(takes_context=True)
+def social_image(context, article):
+    """The article's LeadImage with absolute URLs (for Open Graph, Twitter cards
+    and JSON-LD), or None when it has no lead image."""
+    from newsdesk.news.images import lead_images
+
+    if not article.lead_image:
+        return None
+    request = context["request"]
+    site = f"{request.scheme}://{request.get_host()}"
+    return lead_images([article], site=site).get(article.pk)
+
+
+@register.filter
+def image_jsonld(lead) -> str:
+    """A LeadImage as the JSON of NewsArticle.image (a list of ImageObjects)."""
+    from newsdesk.news.images import image_objects
+
+    return jsonld(image_objects(lead))
+
+
 @register.inclusion_tag("news/_image.html")
 def lead_image(article, sizes: str = LEAD_IMAGE_SIZES, css_class: str = "lead-image"):
     """An article's lead image as a responsive <picture> (renditions made on save)."""

@@ -6,8 +6,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from newsdesk.discovery import related_index
 from newsdesk.discovery.models import Cluster, RelatedLink
+from newsdesk.discovery.related import index as related_index
 from newsdesk.news.progress import progress as progress_bar
 
 

@@ -7,8 +7,9 @@ from django.conf import settings
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.urls import reverse
 
-from newsdesk.discovery import story_actions, story_selectors
 from newsdesk.discovery.models import Story
+from newsdesk.discovery.stories import actions as story_actions
+from newsdesk.discovery.stories import selectors as story_selectors
 from newsdesk.news import feeds
 
 MAX_ID = 2**63 - 1

@@ -1,15 +1,17 @@
 """ORM rows <-> the pure recommendation engine, and the process's engine state.
 
 `Recommender` is the interface chosen by NEWSDESK_RECOMMENDER (see
-`recommend_selectors.get_recommender`); `EngineRecommender`, the default, keeps
+`selectors.get_recommender`); `EngineRecommender`, the default, keeps
 one `engines.recommend.RecommendationEngine` per process:
 
 - on first use it loads the live articles of the last NEWSDESK_RECOMMEND_LOAD_DAYS
   and replays the reads of the last READS_REPLAY (popularity and co-reading);
-- then, at most every NEWSDESK_RECOMMEND_REFRESH_SECONDS and inside the request
-  that finds it stale, it pulls what changed: edited, withdrawn or newly live
-  articles, and reads written since (every process writes reads to the database,
-  so every process's engine sees every reader's views, a few seconds late);
+- then, at most every NEWSDESK_RECOMMEND_REFRESH_SECONDS, and within a second of
+  an article change on any process or host (the change clock news.caching keeps
+  in the default cache, which hosts share), the request that finds it stale has
+  it pull what changed: edited, withdrawn or newly live articles, and reads
+  written since (every process writes reads to the database, so every process's
+  engine sees every reader's views, a few seconds late);
 - articles a reader read before the loaded period are fetched when first needed.
 
 The engine itself is not thread-safe; one lock serialises it per process (the
@@ -28,11 +30,13 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.utils.module_loading import import_string
 
 from newsdesk.discovery.engines import recommend as engine
-from newsdesk.discovery.models_recommend import ReadingHistory
+from newsdesk.discovery.models import ReadingHistory
+from newsdesk.news import caching
 from newsdesk.news.models import Article
 
 log = logging.getLogger(__name__)
@@ -50,6 +54,8 @@ MAX_READS_PER_REFRESH = 5_000
 CHUNK = 500  # ids per IN (...) clause
 # A reader's latest reads the engine uses (RecommendConfig.history_used).
 HISTORY_USED = 50
+# How often a process reads the change clock (one cache get).
+CLOCK_SECONDS = 1.0
 
 
 def engine_article(row: dict, *, group=None) -> engine.Article:
@@ -120,6 +126,8 @@ class EngineRecommender(Recommender):
         self.engine = engine.RecommendationEngine(cfg)
         self._lock = threading.Lock()
         self._refreshed = 0.0  # time.monotonic() of the last refresh
+        self._refreshed_wall = 0.0  # time.time() of its start
+        self._clock_checked = 0.0  # time.monotonic() of the last clock read
         self._articles_at: datetime | None = None
         self._reads_at: datetime | None = None
         self._fed: set[tuple[int, int, datetime]] = set()
@@ -140,10 +148,7 @@ class EngineRecommender(Recommender):
             with self._busy:  # direct callers wait for the load
                 if not self._ready:
                     self._load()
-        elif (
-            time.monotonic() - self._refreshed
-            >= settings.NEWSDESK_RECOMMEND_REFRESH_SECONDS
-        ):
+        elif self._stale():
             self._job(self._refresh)
         ids = [r.article_id for r in history[-HISTORY_USED:]]
         missing = self._fetch_articles([i for i in ids if i not in self.engine])
@@ -154,6 +159,18 @@ class EngineRecommender(Recommender):
             )
 
     # ------------------------------------------------------------------ state
+
+    def _stale(self) -> bool:
+        """Due for a refresh: its interval passed, or an article changed (on
+        any host) since the last refresh started."""
+        now = time.monotonic()
+        if now - self._refreshed >= settings.NEWSDESK_RECOMMEND_REFRESH_SECONDS:
+            return True
+        if now - self._clock_checked < CLOCK_SECONDS:
+            return False
+        self._clock_checked = now
+        changed = cache.get(caching.CHANGE_CLOCK_KEY) or 0.0
+        return changed >= self._refreshed_wall
 
     def _job(self, job) -> None:
         """Run `job` unless one is running: in a thread when
@@ -215,14 +232,14 @@ class EngineRecommender(Recommender):
         # full garbage collection walking them costs tens of milliseconds and
         # lands on whichever request triggers it. Frozen, it never walks them.
         gc.freeze()
-        self._refreshed = time.monotonic()
+        self._refreshed, self._refreshed_wall = time.monotonic(), now.timestamp()
         self._ready = True
 
     def _refresh(self) -> None:
         """Pull article changes and new reads; the database work runs outside
         the engine's lock, only the (short) updates inside it."""
         assert self._articles_at is not None  # noqa: S101 - _load ran
-        self._refreshed = time.monotonic()
+        self._refreshed, self._refreshed_wall = time.monotonic(), time.time()
         now = datetime.now(tz=UTC)
         changed = (
             Article.objects.filter(modified_at__gt=self._articles_at - SLACK)

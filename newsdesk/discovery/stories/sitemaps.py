@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from django.contrib.sitemaps import Sitemap
 
-from newsdesk.discovery import story_selectors
 from newsdesk.discovery.models import Story
+from newsdesk.discovery.stories import selectors as story_selectors
 
 
 class StorySitemap(Sitemap):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from newsdesk.discovery.providers import also_reported_by
-from newsdesk.discovery.story_selectors import coverage_and_tags
+from newsdesk.discovery.related.providers import also_reported_by
+from newsdesk.discovery.stories.selectors import coverage_and_tags
 
 
 def article_extras(request, article) -> dict:

@@ -1,7 +1,8 @@
 """Writes for personal recommendations: reading history and the reader's choice.
 
 Reads arrive one per counted view, in the request (`record_read`); like views
-they are buffered in memory and written by one thread per process once per
+they wait where the view counter keeps its rows (memory, or Redis when the
+counter is Redis) and are written by engagement's batch writer once per
 NEWSDESK_VIEW_FLUSH_INTERVAL, as one batch: an upsert per (reader, article),
 then the per-reader cap. Expired rows are deleted every PRUNE_EVERY seconds.
 """
@@ -9,21 +10,19 @@ then the per-reader cap. Expired rows are deleted every PRUNE_EVERY seconds.
 from __future__ import annotations
 
 import logging
-import os
 import threading
-import time
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 
 from newsdesk.discovery.engines.recommend import Read
-from newsdesk.discovery.models_recommend import ReadingHistory
-from newsdesk.discovery.recommend_selectors import PREFERENCE_COOKIE, history_since
-from newsdesk.engagement.counters import start_writer, write_isolated
+from newsdesk.discovery.models import ReadingHistory
+from newsdesk.discovery.recommend.preferences import PREFERENCE_COOKIE, history_since
+from newsdesk.engagement.counters import BatchWriter, Codec, Queue, get_counter
 from newsdesk.news.models import Article
 
 log = logging.getLogger(__name__)
@@ -35,98 +34,71 @@ PREFERENCE_MAX_AGE = 365 * 24 * 3600
 Row = tuple[int, int, int]  # reader, article_id, Unix time
 
 
-class ReadBuffer:
-    """Reads waiting for the next flush; one writer thread per process."""
-
-    def __init__(self, *, autostart: bool = True) -> None:
-        self.autostart = autostart
-        self._pending: list[Row] = []
-        self._lock = threading.Lock()
-        self._write_lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._pid = os.getpid()
-        self._last_prune = 0.0
-
-    def add(self, row: Row) -> None:
-        with self._lock:
-            if self._pid != os.getpid():  # forked: the parent writes its own
-                self._pending, self._thread, self._pid = [], None, os.getpid()
-            if len(self._pending) < MAX_PENDING:
-                self._pending.append(row)
-            if self._thread is None and self.autostart:
-                self._thread = start_writer(
-                    self._run, name="newsdesk-history-writer", on_exit=self.flush
-                )
-
-    def forget(self, reader: int) -> None:
-        with self._lock:
-            self._pending = [r for r in self._pending if r[0] != reader]
-
-    def pending(self) -> int:
-        with self._lock:
-            return len(self._pending)
-
-    def pending_for(self, reader: int) -> list[Row]:
-        """This process's reads by `reader` not written yet (oldest first)."""
-        with self._lock:
-            return [row for row in self._pending if row[0] == reader]
-
-    def flush(self) -> int:
-        with self._write_lock:
-            with self._lock:
-                batch, self._pending = self._pending, []
-            if not batch:
-                return 0
-            try:
-                # One transaction; a row the database refuses is dropped (and
-                # logged) by write_isolated, never retried forever.
-                with transaction.atomic():
-                    return sum(
-                        write_isolated(
-                            batch[i : i + SLICE], do_record_reads, what="read"
-                        )
-                        for i in range(0, len(batch), SLICE)
-                    )
-            except Exception:
-                # The database is unavailable: keep the reads for the next flush.
-                with self._lock:
-                    self._pending[:0] = batch
-                raise
-
-    def _run(self) -> None:
-        try:
-            while True:
-                time.sleep(settings.NEWSDESK_VIEW_FLUSH_INTERVAL)
-                try:
-                    close_old_connections()
-                    self.flush()
-                    if time.monotonic() - self._last_prune > PRUNE_EVERY:
-                        self._last_prune = time.monotonic()
-                        do_prune_history()
-                except Exception:
-                    log.exception("writing reading history failed; retrying")
-        finally:
-            connection.close()
+def _decode_read(field: str, n: int) -> Row:
+    reader, article_id, at = field.split(":")
+    return int(reader), int(article_id), int(at)
 
 
-_buffer = ReadBuffer()
+# A read waiting in a shared queue: "reader:article:time" (same read, same field).
+READS: Codec[Row] = Codec(
+    encode=lambda row: f"{row[0]}:{row[1]}:{row[2]}",
+    decode=_decode_read,
+    group=lambda row: row[0],
+)
+
+
+class ReadBuffer(BatchWriter[Row]):
+    """Reads waiting for the next flush, written by one thread per process.
+
+    They wait where the view counter keeps its own rows
+    (`ViewCounter.queue`): in this process's memory with the default counter,
+    in Redis with counters.redis.RedisCounter, where any host's writer writes
+    them and any host sees a reader's reads not written yet.
+    """
+
+    def __init__(
+        self, queue: Queue[Row] | None = None, *, autostart: bool = True
+    ) -> None:
+        if queue is None:
+            queue = get_counter().queue(
+                what="reads", codec=READS, max_pending=MAX_PENDING
+            )
+        super().__init__(
+            queue, write=do_record_reads, what="read", autostart=autostart,
+            interval=lambda: settings.NEWSDESK_VIEW_FLUSH_INTERVAL,
+            slice_size=SLICE, maintain=do_prune_history, maintain_every=PRUNE_EVERY,
+        )  # fmt: skip
+
+
+_buffer: ReadBuffer | None = None
+_buffer_lock = threading.Lock()
 
 
 def get_read_buffer() -> ReadBuffer:
+    """The process's read buffer, made on first use from the configured counter."""
+    global _buffer
+    if _buffer is None:
+        with _buffer_lock:
+            if _buffer is None:
+                _buffer = ReadBuffer()
     return _buffer
 
 
-def set_read_buffer(buffer: ReadBuffer) -> ReadBuffer:
+def set_read_buffer(buffer: ReadBuffer | None) -> ReadBuffer | None:
     """Install `buffer` for this process (tests); returns the old one."""
     global _buffer
-    old, _buffer = _buffer, buffer
+    with _buffer_lock:
+        old, _buffer = _buffer, buffer
     return old
 
 
 def pending_reads(reader: int) -> list[Read]:
     """Reads by `reader` still in this process's buffer, oldest first."""
     return [
-        Read(article_id, float(at)) for _, article_id, at in _buffer.pending_for(reader)
+        Read(article_id, float(at))
+        for _, article_id, at in sorted(
+            get_read_buffer().pending_for(reader), key=lambda row: row[2]
+        )
     ]
 
 
@@ -135,7 +107,7 @@ def record_read(reader_id: int, article_id: int, at: int | float) -> None:
 
     The caller has checked the reader's choice (see receivers.record_history).
     """
-    _buffer.add((reader_id, article_id, int(at)))
+    get_read_buffer().add((reader_id, article_id, int(at)))
 
 
 def do_record_reads(rows: Iterable[Row]) -> int:
@@ -235,7 +207,7 @@ def do_prune_history(*, now: datetime | None = None) -> int:
 
 def do_clear_history(*, reader: int) -> int:
     """Forget everything a reader read, including reads not written yet."""
-    _buffer.forget(reader)
+    get_read_buffer().forget(reader)
     deleted, _ = ReadingHistory.objects.filter(reader=reader).delete()
     return deleted
 
@@ -249,7 +221,7 @@ def check_set_personalisation(response, *, reader: int | None, value: str) -> bo
     if value not in ("on", "off"):
         return False
     if value == "off" and reader is not None:
-        _buffer.forget(reader)
+        get_read_buffer().forget(reader)
     response.set_cookie(
         PREFERENCE_COOKIE,
         value,

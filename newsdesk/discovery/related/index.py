@@ -1,22 +1,22 @@
 """The related-articles index as the site runs it: adapter, writer, reader.
 
 The pure engines (engines/related.py, engines/stories.py) live in each process
-that writes; their state is saved as two files beside the database
-(`NEWSDESK_DATA_DIR/discovery/`) and their results as rows (RelatedLink,
-Cluster, Story) that every worker process reads.
-So a page request reads a few rows and never computes similarity, all workers
-share one index, and the index survives restarts.
+that writes; their state is saved in the database (one `IndexState` row) and
+their results as rows (RelatedLink, Cluster, Story) that every process of every
+host reads. So a page request reads a few rows and never computes similarity,
+all hosts share one index, and a host that starts late, or whose data folder
+is new, finds the index in the database.
 
-Writes are serialized across processes by an exclusive lock on a file next to
-the index; each writer reloads the saved state when another process changed it.
-The file is named by the database's identity (an `IndexIdentity` row made on
-first use), so an index written for another database is never loaded: a writer
-that finds no readable index for its database builds one from the live articles.
+Writers take turns across processes and hosts (a PostgreSQL advisory lock; on
+SQLite, one machine, a lock file beside the database), and each writer reloads
+the saved state when its cached copy's version stamp (`IndexState.token`, one
+short query) is not the saved one: another process or host wrote since.
 Publishing or editing an article indexes it right after its transaction
 commits (`on_article_changed`); bulk writers announce a whole batch at once
 (news.actions.collect_changes), which the background worker indexes
 (`python -m newsdesk db_worker`, or `serve --with-worker`), and
-`python -m newsdesk discovery rebuild` rebuilds everything.
+`python -m newsdesk discovery rebuild` rebuilds everything. The pages whose
+related lists changed are purged from the page caches (newsdesk.cache).
 """
 
 from __future__ import annotations
@@ -24,21 +24,22 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
-import os
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.module_loading import import_string
 
-from newsdesk.discovery import story_actions
+from newsdesk.cache.receivers import purge_tags
 from newsdesk.discovery.engines.related import Article as EngineArticle
 from newsdesk.discovery.engines.related import RelatedEngine
 from newsdesk.discovery.engines.stories import StoryEngine
-from newsdesk.discovery.models import Cluster, IndexIdentity, RelatedLink
+from newsdesk.discovery.models import Cluster, IndexState, RelatedLink
+from newsdesk.discovery.stories import actions as story_actions
+from newsdesk.news import caching
 from newsdesk.news.models import Article
 
 log = logging.getLogger(__name__)
@@ -46,14 +47,11 @@ log = logging.getLogger(__name__)
 # Neighbours whose own lists are refreshed when an article joins or leaves: the
 # new article may now belong in their Related list.
 NEIGHBOURS_REFRESHED = 10
+STATE = "related"  # the IndexState row
+# pg_advisory_xact_lock key of the index writers ("nwsd-idx" as 8 bytes).
+LOCK_KEY = int.from_bytes(b"nwsd-idx", "big") - 2**63
 _lock = threading.Lock()
 _cache: dict[str, object] = {}
-
-
-def index_dir() -> Path:
-    path = Path(settings.DATA_DIR) / "discovery"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def engine_factory() -> RelatedEngine:
@@ -64,6 +62,10 @@ def engine_factory() -> RelatedEngine:
         import_string(path) if path else RelatedEngine
     )
     return factory()
+
+
+def _class_name(obj: object) -> str:
+    return f"{type(obj).__module__}.{type(obj).__qualname__}"
 
 
 def to_engine(article: Article) -> EngineArticle:
@@ -86,24 +88,43 @@ class _Slot:
         self.stories = stories
 
 
-def database_identity() -> str:
-    """This database's identity, made on first use (see IndexIdentity)."""
-    row = IndexIdentity.objects.order_by("pk").first()
-    if row is None:
-        row, _ = IndexIdentity.objects.get_or_create(
-            pk=1, defaults={"token": uuid.uuid4().hex}
-        )
-    return row.token
+def _lock_file() -> Path:
+    """SQLite's writers' lock: beside the database file, so that every process
+    using the file shares it whatever its data folder."""
+    name = str(connection.settings_dict.get("NAME") or "")
+    if name and name != ":memory:" and not name.startswith("file:"):
+        return Path(name).with_name(Path(name).name + ".index-lock")
+    path = Path(settings.DATA_DIR) / "discovery"
+    path.mkdir(parents=True, exist_ok=True)
+    return path / "index.lock"
 
 
-def index_file() -> Path:
-    """The index file of this database (`related-<identity>.bin`); the story
-    engine's state is `stories-<identity>.bin` beside it."""
-    return index_dir() / f"related-{database_identity()}.bin"
+@contextlib.contextmanager
+def _writers_turn() -> Iterator[None]:
+    """Wait for this process's and every other writer's turn to end."""
+    with _lock:
+        if connection.vendor == "postgresql":
+            # Held until the transaction ends; the writer's work is that
+            # transaction, so readers see its lists all at once.
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+                yield
+            return
+        with open(_lock_file(), "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _stories_file(data_file: Path) -> Path:
-    return data_file.with_name(data_file.name.replace("related-", "stories-", 1))
+def saved_stamp() -> tuple[str, int] | None:
+    """(token, generation) of the saved index, None before the first save:
+    the cheap check that tells whether a cached copy is current."""
+    return (
+        IndexState.objects.filter(name=STATE).values_list("token", "generation").first()
+    )
 
 
 @contextlib.contextmanager
@@ -112,53 +133,51 @@ def _writer(*, load: bool = True) -> Iterator[_Slot]:
 
     With `load=False` (a full rebuild) the caller puts the engines in the slot.
     """
-    data_file = index_file()
-    with open(data_file.with_suffix(".lock"), "a+b") as lock, _lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if load:
-                slot = _Slot(*_load(data_file))
-            else:
-                slot = _Slot(engine_factory(), StoryEngine())
-            yield slot
-            # Stories first: the related file's time is what marks a change.
-            for path, data in (
-                (_stories_file(data_file), slot.stories.to_bytes()),
-                (data_file, slot.engine.to_bytes()),
-            ):
-                tmp = path.with_suffix(".tmp")
-                tmp.write_bytes(data)
-                os.replace(tmp, path)  # readers never see half a file
-            _cache.update(
-                engine=slot.engine,
-                stories=slot.stories,
-                path=data_file,
-                mtime=data_file.stat().st_mtime_ns,
-            )
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with _writers_turn():
+        stamp = saved_stamp()
+        engines = _load(stamp) if load else (engine_factory(), StoryEngine())
+        slot = _Slot(*engines)
+        yield slot
+        token, generation = uuid.uuid4().hex, (stamp[1] if stamp else 0) + 1
+        IndexState.objects.update_or_create(
+            name=STATE,
+            defaults={
+                "token": token,
+                "generation": generation,
+                "engine": _class_name(slot.engine),
+                "related": slot.engine.to_bytes(),
+                "stories": slot.stories.to_bytes(),
+            },
+        )
+        _cache.update(engine=slot.engine, stories=slot.stories, token=token)
 
 
-def _load(data_file: Path) -> tuple[RelatedEngine, StoryEngine]:
-    """This database's engines: the cached ones if the file is unchanged, else
-    the files'; built from the live articles when either file is unreadable."""
-    mtime = data_file.stat().st_mtime_ns if data_file.exists() else None
+def _load(stamp: tuple[str, int] | None) -> tuple[RelatedEngine, StoryEngine]:
+    """This database's engines: the cached ones if nobody saved since, else
+    the saved ones; built from the live articles when there are none, when
+    they are unreadable, or when they belong to another engine class."""
     cached = _cache.get("engine"), _cache.get("stories")
-    same = _cache.get("path") == data_file and _cache.get("mtime") == mtime
-    if cached[0] is not None and cached[1] is not None and same:
+    if stamp is not None and _cache.get("token") == stamp[0] and cached[0]:
         return cached  # type: ignore[return-value]
     engines = None
-    if mtime is not None:
-        try:
-            engines = (
-                RelatedEngine.from_bytes(data_file.read_bytes()),
-                StoryEngine.from_bytes(_stories_file(data_file).read_bytes()),
-            )
-        except (OSError, ValueError):
-            log.warning("related index %s is unreadable; rebuilding it", data_file)
+    row = IndexState.objects.filter(name=STATE).first() if stamp else None
+    if row is not None:
+        fresh = engine_factory()
+        if row.engine != _class_name(fresh):
+            log.warning("related index of %s: rebuilding for %s", row.engine,
+                        _class_name(fresh))  # fmt: skip
+        else:
+            try:
+                engines = (
+                    type(fresh).from_bytes(bytes(row.related)),
+                    StoryEngine.from_bytes(bytes(row.stories)),
+                )
+            except ValueError:
+                log.warning("related index #%s is unreadable; rebuilding it",
+                            row.generation)  # fmt: skip
     if engines is None:
         engines = _build_engines()
-    _cache.update(engine=engines[0], stories=engines[1], path=data_file, mtime=mtime)
+    _cache.update(engine=engines[0], stories=engines[1], token=stamp and stamp[0])
     return engines
 
 
@@ -182,10 +201,15 @@ def _build_engines(*, progress=None) -> tuple[RelatedEngine, StoryEngine]:
 
 
 def _store_results(
-    engine: RelatedEngine, stories: StoryEngine, ids: Iterable[int]
+    engine: RelatedEngine,
+    stories: StoryEngine,
+    ids: Iterable[int],
+    *,
+    changed: set[int] | None = None,
 ) -> set[int]:
     """Rewrite the related lists and cluster rows of `ids` from the engines;
-    returns the ids of the Story rows they now belong to."""
+    returns the ids of the Story rows they now belong to. Adds to `changed`
+    the ids whose list is not what it was."""
     ids = [i for i in ids if i in engine]
     k = settings.NEWSDESK_RELATED_STORED
     story_pks = story_actions.story_rows_for(
@@ -210,6 +234,16 @@ def _store_results(
                 )
             )
     with transaction.atomic():
+        if changed is not None:
+            before: dict[int, list[int]] = {}
+            for article_id, related_id in RelatedLink.objects.filter(
+                article_id__in=ids
+            ).values_list("article_id", "related_id"):  # in rank order
+                before.setdefault(article_id, []).append(related_id)
+            after: dict[int, list[int]] = {}
+            for link in links:
+                after.setdefault(link.article_id, []).append(link.related_id)
+            changed.update(i for i in ids if before.get(i) != after.get(i))
         RelatedLink.objects.filter(article_id__in=ids).delete()
         RelatedLink.objects.bulk_create(links, batch_size=500)
         Cluster.objects.filter(article_id__in=ids).delete()
@@ -268,9 +302,23 @@ def index_articles(ids: Iterable[int]) -> int:
             Cluster.objects.filter(article_id__in=gone).delete()
         touched = old_pks | story_actions.apply_engine_merges(stories.take_merges())
         touched |= story_actions.story_keys_to_pks(touched_keys - {None})
-        touched |= _store_results(engine, stories, affected - gone)
+        changed: set[int] = set()
+        touched |= _store_results(engine, stories, affected - gone, changed=changed)
         story_actions.refresh_stories(touched, stories, engine)
+        # The pages showing the lists that changed, on every host (a new
+        # article's neighbours list it now); after the lists are committed.
+        tags = sorted(map(caching.article_tag, changed))
+        transaction.on_commit(lambda: _purge(tags))
     return len(affected - gone)
+
+
+def _purge(tags: list[str]) -> None:
+    if not tags:
+        return
+    try:
+        purge_tags(tags)
+    except Exception:
+        log.exception("purging pages of changed related lists failed")
 
 
 def rebuild(*, progress=None) -> int:
@@ -292,4 +340,5 @@ def rebuild(*, progress=None) -> int:
         story_actions.refresh_stories(
             touched | story_actions.nonempty_story_pks(), stories, engine
         )
+        transaction.on_commit(lambda: _purge(["article"]))  # every article page
     return len(ids)

@@ -2,7 +2,7 @@
 
 Serving keeps full-page caching intact: pages carry `recommended_fallback` (the
 same list for everyone); the personal list is a separate, uncached fragment
-(`recommend_views.recommended`) that the page's script swaps in.
+(`views.recommended`) that the page's script swaps in.
 """
 
 from __future__ import annotations
@@ -13,18 +13,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Count, Max, Min
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.text import Truncator
 
 from newsdesk.discovery.engines.recommend import Read, Recommendation
-from newsdesk.discovery.models_recommend import ReadingHistory
-from newsdesk.discovery.recommend_adapters import Recommender
+from newsdesk.discovery.models import ReadingHistory
+from newsdesk.discovery.recommend.actions import pending_reads
+from newsdesk.discovery.recommend.adapters import Recommender
+from newsdesk.discovery.recommend.preferences import PREFERENCE_COOKIE, history_since
 from newsdesk.engagement import readers
 from newsdesk.news.models import Article
 from newsdesk.news.selectors import live_articles
 
-PREFERENCE_COOKIE = "newsdesk_personalise"
 REASON_TITLE_CHARS = 60
 ITEM_FIELDS = (
     "id", "slug", "headline", "published_at", "published_precision", "category__name"
@@ -85,10 +88,6 @@ def reader_key(request) -> int | None:
     """The reader's stored key, only from an existing cookie (never issues one)."""
     value = request.COOKIES.get(readers.COOKIE_NAME)
     return readers.cookie_key(value) if readers.valid_cookie(value) else None
-
-
-def history_since(now: datetime) -> datetime:
-    return now - timedelta(days=settings.NEWSDESK_READING_HISTORY_DAYS)
 
 
 def reading_history(reader: int, *, now: datetime) -> list[Read]:
@@ -163,8 +162,6 @@ class PersonalList:
 def reads_of(reader: int, *, now: datetime) -> list[Read]:
     """The reader's reads, oldest first: the written history and the reads still
     waiting in this process's write buffer (a page opened a second ago counts)."""
-    from newsdesk.discovery.recommend_actions import pending_reads  # import cycle
-
     latest = {r.article_id: r for r in reading_history(reader, now=now)}
     for read in pending_reads(reader):
         if read.article_id not in latest or latest[read.article_id].at < read.at:
@@ -234,3 +231,28 @@ def recommended_fallback(*, request, article, exclude, limit) -> list[Article]:
 
 recommended_fallback.title = "Recommended"
 recommended_fallback.script = "discovery/recommend.js"  # swaps in the personal list
+
+
+# ------------------------------------------------------------------ dashboard
+
+
+def returning_readers(*, days: int = 7, now: datetime | None = None) -> tuple[int, int]:
+    """(returning, all) readers with a cookie who read in the last `days` days;
+    returning = their kept reads fall on more than one UTC day.
+
+    Reading history keeps the latest read per article, so a reader who only
+    re-read one article on two days counts as not returning: a lower bound.
+    """
+    since = (now or timezone.now()) - timedelta(days=days)
+    per_reader = (
+        ReadingHistory.objects.filter(read_at__gte=since)
+        .annotate(day=TruncDate("read_at"))
+        .values("reader")
+        .annotate(first=Min("day"), last=Max("day"), n=Count("pk"))
+        .order_by()
+    )
+    total = returning = 0
+    for row in per_reader.iterator(chunk_size=5000):
+        total += 1
+        returning += row["first"] != row["last"]
+    return returning, total

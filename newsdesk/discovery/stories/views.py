@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from newsdesk.discovery import story_actions, story_selectors
 from newsdesk.discovery.models import Story
+from newsdesk.discovery.stories import actions as story_actions
+from newsdesk.discovery.stories import selectors as story_selectors
 from newsdesk.news import api, caching
 from newsdesk.news.ninjs import NinjsArticle, NinjsStory, to_ninjs_story
 

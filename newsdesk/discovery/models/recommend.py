@@ -20,7 +20,6 @@ class ReadingHistory(models.Model):
     read_at = models.DateTimeField()
 
     class Meta:
-        app_label = "discovery"
         verbose_name_plural = "reading history"
         constraints = [
             models.UniqueConstraint(

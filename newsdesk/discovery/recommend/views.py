@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST, require_safe
 
-from newsdesk.discovery import recommend_actions, recommend_selectors
+from newsdesk.discovery.recommend import actions as recommend_actions
+from newsdesk.discovery.recommend import selectors as recommend_selectors
 
 MAX_EXCLUDE = 100  # ids of the page's other blocks; a page shows far fewer
 

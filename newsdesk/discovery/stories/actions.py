@@ -23,7 +23,7 @@ from django.db.models import Max, Min
 from newsdesk.discovery.engines.related import RelatedEngine
 from newsdesk.discovery.engines.stories import StoryEngine
 from newsdesk.discovery.models import Cluster, Story, StoryPin
-from newsdesk.discovery.story_selectors import STORIES_TAG, story_tag
+from newsdesk.discovery.stories.selectors import STORIES_TAG, story_tag
 from newsdesk.news.models import Article
 from newsdesk.news.signals import pages_changed
 
