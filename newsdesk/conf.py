@@ -1,6 +1,7 @@
 """Reading settings from the environment, with errors that say what to fix.
 
 Pure helpers: settings.py calls them once at start-up; nothing else reads os.environ.
+`load_plugin` is the one reading of a plug point's setting (a dotted path) at run time.
 """
 
 from __future__ import annotations
@@ -69,6 +70,24 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+OFF = "off"
+
+
+def load_plugin(value: str, default=None):
+    """The object a plug point's setting names, with one convention everywhere:
+    "" is `default` (the built-in, or what the owning app registered), "off"
+    is None (the plug point is turned off) and anything else is a dotted path,
+    imported (ImportError if it names nothing)."""
+    from django.utils.module_loading import import_string
+
+    value = (value or "").strip()
+    if not value:
+        return default
+    if value.lower() == OFF:
+        return None
+    return import_string(value)
 
 
 def env_json_object(name: str, default: dict) -> dict:

@@ -263,17 +263,20 @@ NEWSDESK_SEARCH_MAX_RESULTS = env_int(
 NEWSDESK_SEARCH_TIMEOUT_MS = env_int(
     "NEWSDESK_SEARCH_TIMEOUT_MS", 2000, minimum=50, maximum=60_000
 )
-# Dotted paths of the list providers behind the article page blocks; "" = built-in.
+# Dotted paths of the list blocks' providers (newsdesk.conf.load_plugin): "" = the
+# provider the owning app registered, "off" = the block's built-in list.
 NEWSDESK_RELATED_PROVIDER = env_str("NEWSDESK_RELATED_PROVIDER", "")
 NEWSDESK_MOST_READ_PROVIDER = env_str("NEWSDESK_MOST_READ_PROVIDER", "")
 NEWSDESK_RECOMMENDED_PROVIDER = env_str("NEWSDESK_RECOMMENDED_PROVIDER", "")
 # Dotted path of a callable mapping article ids to duplicate-group keys; lists
-# then never show two copies of one report. "" = no grouping.
+# then never show two copies of one report. "" = discovery's, "off" = no grouping.
 NEWSDESK_DUPLICATE_GROUPS = env_str("NEWSDESK_DUPLICATE_GROUPS", "")
 # The reader's history/personalisation page linked from the Recommended block.
 NEWSDESK_READER_PAGE_URL = env_str("NEWSDESK_READER_PAGE_URL", "/reader/")
-# Callables (request, article) -> dict adding context to the article page.
-NEWSDESK_ARTICLE_EXTRAS = env_list("NEWSDESK_ARTICLE_EXTRAS", [])
+# Page extensions the apps register (news.extensions): keys shown first, in this
+# order (the rest follow in registration order), and keys never shown.
+NEWSDESK_ARTICLE_EXTENSIONS = env_list("NEWSDESK_ARTICLE_EXTENSIONS", [])
+NEWSDESK_ARTICLE_EXTENSIONS_OFF = env_list("NEWSDESK_ARTICLE_EXTENSIONS_OFF", [])
 # Sitemap classes (dotted paths) listed in the sitemap index after the built-in ones.
 NEWSDESK_SITEMAPS = env_list("NEWSDESK_SITEMAPS", [])
 # Panels of the newsroom dashboard (the admin's front page), in dotted paths of
@@ -299,12 +302,6 @@ NEWSDESK_IMAGE_MAX_BYTES = env_int(
 
 # Beacons are answered before the rest of the stack (docs/engagement.md).
 MIDDLEWARE = ["newsdesk.engagement.middleware.BeaconMiddleware", *MIDDLEWARE]
-NEWSDESK_ARTICLE_EXTRAS = NEWSDESK_ARTICLE_EXTRAS or [
-    "newsdesk.engagement.hooks.article_extras"
-]
-NEWSDESK_MOST_READ_PROVIDER = (
-    NEWSDESK_MOST_READ_PROVIDER or "newsdesk.engagement.providers.most_read"
-)
 # Where counted views go; the built-in buffers them in-process (docs/engagement.md).
 NEWSDESK_VIEW_COUNTER = env_str(
     "NEWSDESK_VIEW_COUNTER", "newsdesk.engagement.counters.buffered.BufferedCounter"
@@ -347,12 +344,6 @@ NEWSDESK_MOST_READ_ORDER = env_str("NEWSDESK_MOST_READ_ORDER", "views")
 NEWSDESK_TRENDING_GRAVITY = env_float("NEWSDESK_TRENDING_GRAVITY", 1.8, minimum=0.0)
 
 # --- discovery (related, duplicates, recommendations) ----------------------------
-NEWSDESK_RELATED_PROVIDER = (
-    NEWSDESK_RELATED_PROVIDER or "newsdesk.discovery.related.providers.related"
-)
-NEWSDESK_DUPLICATE_GROUPS = (
-    NEWSDESK_DUPLICATE_GROUPS or "newsdesk.discovery.related.providers.duplicate_groups"
-)
 # Dotted path of the related engine class; "" = the built-in RelatedEngine.
 NEWSDESK_RELATED_ENGINE = env_str("NEWSDESK_RELATED_ENGINE", "")
 # How many related articles are stored per article (the block shows fewer).
@@ -362,11 +353,6 @@ NEWSDESK_RELATED_INLINE_MAX = env_int(
     "NEWSDESK_RELATED_INLINE_MAX", 20, minimum=0, maximum=100_000
 )
 NEWSDESK_RELATED_STORED = env_int("NEWSDESK_RELATED_STORED", 10, minimum=1, maximum=50)
-if "newsdesk.discovery.related.hooks.article_extras" not in NEWSDESK_ARTICLE_EXTRAS:
-    NEWSDESK_ARTICLE_EXTRAS = [
-        *NEWSDESK_ARTICLE_EXTRAS,
-        "newsdesk.discovery.related.hooks.article_extras",
-    ]
 if "newsdesk.discovery.stories.sitemaps.StorySitemap" not in NEWSDESK_SITEMAPS:
     NEWSDESK_SITEMAPS = [
         *NEWSDESK_SITEMAPS,
@@ -399,15 +385,6 @@ NEWSDESK_READING_HISTORY_SIZE = env_int(
 NEWSDESK_READING_HISTORY_DAYS = env_int(
     "NEWSDESK_READING_HISTORY_DAYS", 90, minimum=1, maximum=3650
 )
-NEWSDESK_RECOMMENDED_PROVIDER = (
-    NEWSDESK_RECOMMENDED_PROVIDER
-    or "newsdesk.discovery.recommend.selectors.recommended_fallback"
-)
-if "newsdesk.discovery.recommend.hooks.article_extras" not in NEWSDESK_ARTICLE_EXTRAS:
-    NEWSDESK_ARTICLE_EXTRAS = [
-        *NEWSDESK_ARTICLE_EXTRAS,
-        "newsdesk.discovery.recommend.hooks.article_extras",
-    ]
 
 # --- ingest and syndication -------------------------------------------------------
 # Fetching feeds (docs/ingest.md). Private and loopback addresses are refused

@@ -387,7 +387,7 @@ def test_article_page_costs_a_fixed_handful_of_queries(tree, make_article, setti
     settings.NEWSDESK_SHARED_BLOCK_SECONDS = 60.0
     # Recommended from the built-in shared list: the recommender loads in the
     # background, whenever it is ready (then it costs one query more, 8).
-    settings.NEWSDESK_RECOMMENDED_PROVIDER = ""
+    settings.NEWSDESK_RECOMMENDED_PROVIDER = "off"
     first = _grow(tree, make_article, 20)
     story = first[7]
     client = Client()
@@ -516,6 +516,67 @@ def test_lists_remembered_by_a_process_follow_changes_made_elsewhere(
     before = time.time()
     selectors.shared("k", compute)
     assert caching.end_page(token) <= before
+
+
+# --- pinned costs ------------------------------------------------------------------
+# The SQL queries of each page kind, pinned: a change that adds one fails here,
+# and so does any query whose count grows with the content (3x the articles).
+PINNED = {
+    # one duplicate-group lookup for the blocks: the front page and the Most
+    # read and Recommended lists are shared between requests
+    "home": 1,
+    # the page of articles and its count, their tags
+    "section": 7,
+    # the article, its tags, the Related links, one duplicate-group lookup for
+    # every block, views, reactions, "Also reported by", "Full coverage"
+    "article": 8,
+}
+
+
+@pytest.mark.parametrize("recommender", ["built-in", "engine"])
+def test_page_costs_are_pinned_and_identical_at_three_times_the_content(
+    tree, make_article, settings, recommender
+):
+    from django.core.cache import cache
+
+    from newsdesk.discovery.recommend import selectors as recommend_selectors
+    from newsdesk.news.blocks import forget_shared_lists
+    from tests.news.test_pages import blocks_of
+
+    settings.NEWSDESK_SHARED_BLOCK_SECONDS = 60.0
+    settings.NEWSDESK_RECOMMEND_BACKGROUND_LOAD = False
+    settings.NEWSDESK_RECOMMEND_REFRESH_SECONDS = 3600.0
+    if recommender == "built-in":
+        settings.NEWSDESK_RECOMMENDED_PROVIDER = "off"
+    recommend_selectors.reset_recommender()
+    client = Client()
+
+    def costs(story):
+        cache.clear()
+        forget_shared_lists()
+        recommend_selectors.reset_recommender()
+        found = {
+            "home": _queries(client, "/"),
+            "section": _queries(client, "/business/finance/"),
+            "article": _queries(client, story.get_absolute_url()),
+        }
+        shown = blocks_of(found["article"][1]).blocks
+        assert all(shown[k] for k in ("related", "most-read", "recommended")), shown
+        return {kind: n for kind, (n, _) in found.items()}
+
+    # More articles than the home page shows (its pool is 40), so that the
+    # shared lists have spares to skip what the page shows, then 3x as many.
+    first = _grow(tree, make_article, 60)
+    story = first[7]
+    try:
+        small = costs(story)
+        _grow(tree, make_article, 120, offset=60)  # three times the content
+        large = costs(story)
+    finally:
+        recommend_selectors.reset_recommender()
+    assert large == small
+    assert small["article"] <= 8  # the cap, every block shown
+    assert small == PINNED, small
 
 
 # --- media -------------------------------------------------------------------------

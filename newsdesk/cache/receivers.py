@@ -7,7 +7,8 @@ import logging
 from newsdesk.cache import pages
 from newsdesk.cache.purge import get_purge_backend
 from newsdesk.news import caching
-from newsdesk.news.models import Article, Category
+from newsdesk.news.models import Article
+from newsdesk.news.selectors import find_categories
 
 log = logging.getLogger(__name__)
 CHUNK = 500
@@ -30,8 +31,8 @@ def tags_for_articles(article_ids) -> set[str]:
             paths.update("/".join(parts[: n + 1]) for n in range(len(parts)))
         through = Article.tags.through.objects.filter(article_id__in=chunk)
         tags.update(map(caching.tag_tag, through.values_list("tag_id", flat=True)))
-    categories = Category.objects.filter(path__in=sorted(paths))
-    tags.update(map(caching.category_tag, categories.values_list("pk", flat=True)))
+    categories = find_categories(paths).values()
+    tags.update(caching.category_tag(c.pk) for c in categories)
     return tags
 
 

@@ -10,8 +10,7 @@ from django.conf import settings
 
 from newsdesk.discovery import tasks
 from newsdesk.discovery.recommend import actions as recommend_actions
-from newsdesk.discovery.recommend.preferences import PREFERENCE_COOKIE
-from newsdesk.discovery.recommend.selectors import personalisation
+from newsdesk.discovery.recommend.selectors import request_personalisation
 from newsdesk.discovery.related import index as related_index
 
 log = logging.getLogger(__name__)
@@ -25,9 +24,7 @@ def record_history(sender, *, request, hit, **kwargs) -> None:
     by IP + UA for counting, but their history belongs to the cookie issued
     with this response (`hit.alias`).
     """
-    choice = request.COOKIES.get(PREFERENCE_COOKIE)
-    gpc = request.headers.get("Sec-GPC", "").strip() == "1"
-    if not personalisation(cookie=choice, gpc=gpc).enabled:
+    if not request_personalisation(request).enabled:
         return
     reader = hit.alias if hit.alias is not None else hit.reader
     recommend_actions.record_read(reader, hit.article_id, hit.at)

@@ -8,7 +8,10 @@ class EngagementConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from newsdesk.engagement import hooks
+
         checks.register(check_settings)
+        hooks.register()
 
 
 def check_settings(app_configs=None, **kwargs):

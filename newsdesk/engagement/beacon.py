@@ -1,15 +1,41 @@
-"""The beacon's response, shared by the view and the middleware fast lane."""
+"""The beacon's response, shared by the view and the fast lanes (newsdesk.wsgi
+before Django, engagement.middleware first in MIDDLEWARE)."""
 
 from __future__ import annotations
 
 import base64
+import re
 
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import HttpResponse, HttpResponseNotFound
 
 from newsdesk.engagement import actions, readers
 from newsdesk.engagement.counters import valid_id
 
+BEACON_PATH = re.compile(r"/engagement/beacon/([0-9]{1,18})\Z")
 GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+
+
+def fast_lane(request) -> int | None:
+    """The article id of a beacon that may skip the rest of the stack, else None.
+
+    Anything unusual takes the normal route to the same code: a session cookie
+    (staff are recognised there), an HTTPS redirect still due, a Host that
+    ALLOWED_HOSTS refuses.
+    """
+    if request.method != "POST":
+        return None
+    match = BEACON_PATH.match(request.path_info)
+    if match is None or settings.SESSION_COOKIE_NAME in request.COOKIES:
+        return None
+    if settings.SECURE_SSL_REDIRECT and not request.is_secure():
+        return None
+    try:
+        request.get_host()  # ALLOWED_HOSTS, as the rest of the stack checks it
+    except DisallowedHost:
+        return None
+    return int(match.group(1))
 
 
 def respond(request, article_id: int, *, pixel: bool) -> HttpResponse:

@@ -1,4 +1,4 @@
-"""The article page's engagement context (NEWSDESK_ARTICLE_EXTRAS)."""
+"""The article page's engagement extensions (registered in engagement.apps)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,13 @@ from django.urls import reverse
 from newsdesk.engagement import selectors
 
 
-def article_extras(request, article) -> dict:
-    """Views, reactions and the beacon for `article`: two queries.
+def views_context(request, article) -> dict:
+    """The view count under the headline: one query."""
+    return {"views": selectors.view_count(article.pk)}
+
+
+def reactions_context(request, article) -> dict:
+    """Reactions and the beacon for `article`: one query.
 
     The same for every reader: the page is shared by caches. Nothing is
     counted here (the beacon the page loads counts the view), the reader's own
@@ -20,10 +25,7 @@ def article_extras(request, article) -> dict:
     match = getattr(request, "resolver_match", None)
     counting = article.is_live() and not (match and match.url_name == "preview")
     return {
-        "views": selectors.view_count(article.pk),
         "reactions": selectors.reaction_counts(article.pk, reader=None),
-        "reactions_template": "engagement/_reactions.html",
-        "article_scripts": [static("engagement/engagement.js")],
         "engagement": {
             "counting": counting,
             "beacon": reverse("engagement:beacon", args=[article.pk]),
@@ -33,3 +35,29 @@ def article_extras(request, article) -> dict:
             "css": static("engagement/engagement.css"),
         },
     }
+
+
+def register() -> None:
+    """engagement's parts of news's pages (news.extensions)."""
+    from newsdesk.engagement.providers import most_read
+    from newsdesk.news import extensions
+    from newsdesk.news.blocks import newest_site_wide
+
+    extensions.register_extra(
+        "views", slot="meta", template="engagement/_views.html", context=views_context
+    )
+    extensions.register_extra(
+        "reactions",
+        slot="main",
+        template="engagement/_reactions.html",
+        context=reactions_context,
+        scripts=("engagement/engagement.js",),
+    )
+    extensions.register_block(
+        "most-read",
+        title="Most read",
+        provider=most_read,
+        fallback=newest_site_wide,
+        setting="NEWSDESK_MOST_READ_PROVIDER",
+        pages=("article", "home"),
+    )

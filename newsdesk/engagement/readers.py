@@ -131,6 +131,17 @@ def valid_cookie(value: str | None) -> bool:
     return bool(value) and _COOKIE_RE.match(value) is not None
 
 
+def cookie_reader_key(request) -> int | None:
+    """The key of the reader's existing cookie, or None (never issues one)."""
+    value = request.COOKIES.get(COOKIE_NAME)
+    return cookie_key(value) if valid_cookie(value) else None
+
+
+def global_privacy_control(request) -> bool:
+    """Whether the request carries a Global Privacy Control signal (`Sec-GPC: 1`)."""
+    return request.META.get("HTTP_SEC_GPC", "").strip() == "1"
+
+
 def get_reader(request) -> Reader:
     """The reader of `request`; issues a cookie when there is none.
 

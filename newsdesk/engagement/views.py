@@ -48,8 +48,7 @@ def _article(pk: int):
 
 
 def _state(request, article) -> dict:
-    cookie = request.COOKIES.get(readers.COOKIE_NAME)
-    reader = readers.cookie_key(cookie) if readers.valid_cookie(cookie) else None
+    reader = readers.cookie_reader_key(request)
     counts = selectors.reaction_counts(article.pk, reader=reader)
     return {
         "views": selectors.view_count(article.pk),
@@ -140,8 +139,7 @@ def _reactions_page(request, article):
     where the form lands without JavaScript."""
     if not article.is_live():
         raise Http404("No such article")
-    cookie = request.COOKIES.get(readers.COOKIE_NAME)
-    reader = readers.cookie_key(cookie) if readers.valid_cookie(cookie) else None
+    reader = readers.cookie_reader_key(request)
     done = request.GET.get("done", "")
     return render(
         request,

@@ -25,7 +25,9 @@ from newsdesk.ingest.models import Feed, IngestError, Tombstone
 from newsdesk.ingest.processor import Counts, Target, process_items
 from newsdesk.ingest.rules import parse_rules
 from newsdesk.ingest.selectors import due_feeds
+from newsdesk.news import actions as news_actions
 from newsdesk.news.models import Category, Source
+from newsdesk.news.selectors import find_categories
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,7 @@ def fetch_config() -> FetchConfig:
 def get_category(ref: str) -> Category:
     """A section by path (world/europe) or, failing that, by a unique slug."""
     ref = ref.strip("/")
-    category = Category.objects.filter(path=ref).first()
+    category = find_categories([ref]).get(ref)
     if category is None:
         matches = list(Category.objects.filter(slug=ref)[:2])
         if len(matches) != 1:
@@ -93,9 +95,8 @@ def check_add_feed(
 def do_add_feed(
     *, url: str, category: Category, name: str, publish: bool, format: str, rules: str
 ) -> Feed:
-    source, _ = Source.objects.get_or_create(
-        name=name[:200],
-        defaults={"url": url, "indexing": Source.Indexing.NOINDEX},
+    source = news_actions.get_or_create_source(
+        name, url=url, indexing=Source.Indexing.NOINDEX
     )
     return Feed.objects.create(
         source=source,

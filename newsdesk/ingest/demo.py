@@ -10,10 +10,10 @@ from __future__ import annotations
 from django.utils.html import escape
 
 from newsdesk.ingest.parsers import Item, ItemError
+from newsdesk.ingest.parsers.base import text_to_html
 from newsdesk.ingest.processor import Counts, Target, process_items
 from newsdesk.ingest.rules import Rule
 from newsdesk.news import demo
-from newsdesk.news.sanitize import text_to_html
 
 
 def body_html(story: demo.Story) -> str:

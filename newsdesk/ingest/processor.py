@@ -28,6 +28,7 @@ from newsdesk.ingest.parsers.base import plain_text
 from newsdesk.news import actions
 from newsdesk.news.models import Article, Category, Source, Tag
 from newsdesk.news.sanitize import clean_html, html_to_text
+from newsdesk.news.selectors import find_categories
 
 log = logging.getLogger(__name__)
 BATCH = 2000
@@ -172,7 +173,7 @@ class Run:
 
     def _rule_categories(self) -> dict[str, Category]:
         paths = {r.path for r in self.target.rules}
-        found = {c.path: c for c in Category.objects.filter(path__in=paths)}
+        found = find_categories(paths)
         for missing in sorted(paths - set(found)):
             self.record(
                 IngestError.Stage.PARSE, f"mapping rule names no section {missing!r}"
@@ -271,7 +272,7 @@ class Run:
         if external_id in self.known:
             for name in CREATE_ONLY:
                 fields.pop(name)
-        result = actions.do_import_article(
+        result = actions.do_upsert_article(
             source=source,
             external_id=external_id,
             fields=fields,

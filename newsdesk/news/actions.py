@@ -14,7 +14,7 @@ from django.utils.text import slugify
 
 from newsdesk.news import images
 from newsdesk.news.models import Article, Category, Source, Tag
-from newsdesk.news.sanitize import clean_html
+from newsdesk.news.sanitize import ensure_clean
 from newsdesk.news.signals import article_changed
 
 SLUG_MAX = 200
@@ -124,22 +124,26 @@ def _prepare(article: Article, *, now: datetime) -> None:
         article.noindex = True
 
 
-@transaction.atomic
-def do_save_article(
-    article: Article, *, tags: Iterable[Tag] | None = None, touch: bool = False
-) -> Article:
-    """Save an article that passed validation (full_clean or a ModelForm).
-
-    `touch` marks an editorial update readers should see ("Updated ...").
-    """
-    now = timezone.now()
-    created = article.pk is None
+def _store(
+    article: Article,
+    *,
+    created: bool,
+    now: datetime,
+    tags: Iterable[Tag] | None,
+    touch: bool,
+) -> None:
+    """The one way an article reaches the database: defaults, the "Updated"
+    stamp, the row (its body sanitized once: Article.save keeps a body
+    clean_html made), tags, lead-image renditions, one announcement."""
     _prepare(article, now=now)
     if touch and not created and article.is_live(now):
         article.updated_at = now
     article.save()
     if tags is not None:
-        article.tags.set(tags)
+        if created:
+            article.tags.add(*tags)
+        else:
+            article.tags.set(tags)
     if article.lead_image:
         images.ensure_renditions(
             article.lead_image.name,
@@ -147,6 +151,21 @@ def do_save_article(
             focal_y=article.lead_image_focal_y,
         )
     _announce(article.pk)
+
+
+@transaction.atomic
+def do_save_article(
+    article: Article, *, tags: Iterable[Tag] | None = None, touch: bool = False
+) -> Article:
+    """Save an article that passed validation (full_clean or a ModelForm): the
+    admin's and the editors' path.
+
+    `touch` marks an editorial update readers should see ("Updated ...").
+    """
+    _store(
+        article, created=article.pk is None, now=timezone.now(), tags=tags,
+        touch=touch,
+    )  # fmt: skip
     return article
 
 
@@ -189,7 +208,8 @@ def _apply_fields(article: Article, fields: dict) -> bool:
             continue
         value = fields[name]
         if name == "body":
-            value = clean_html(value)
+            # Once: a body ingest cleaned (with the item's base URL) is kept.
+            value = ensure_clean(value)
         if name == "category":
             if article.category_id != value.pk:
                 article.category = value
@@ -200,75 +220,43 @@ def _apply_fields(article: Article, fields: dict) -> bool:
     return changed
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def do_upsert_article(
     *,
     source: Source,
     external_id: str,
     fields: dict,
+    tags: Iterable[Tag] | None = None,
     tag_names: Iterable[str] = (),
-) -> UpsertResult:
-    """Create or update the article `source` knows as `external_id`.
-
-    Idempotent: re-running with the same fields changes nothing. A new version
-    from the source updates the article and its "updated" time.
-    """
-    if not external_id:
-        raise ValueError("an upserted article needs the source's external_id")
-    article = (
-        Article.objects.select_for_update()
-        .filter(source=source, external_id=external_id)
-        # Spelled out so SQLite can use the partial unique index (it only
-        # considers a partial index when the query repeats its condition).
-        .exclude(external_id="")
-        .first()
-    )
-    created = article is None
-    if created:
-        article = Article(source=source, external_id=external_id)
-    changed = _apply_fields(article, fields) or created
-    tags = get_or_create_tags(tag_names)
-    if not created and {t.pk for t in tags} != set(
-        article.tags.values_list("pk", flat=True)
-    ):
-        changed = True
-    if changed:
-        article.full_clean(exclude=["slug", "category", "tags"])
-        do_save_article(article, tags=tags, touch=not created)
-    return UpsertResult(article=article, created=created, changed=changed)
-
-
-@transaction.atomic(savepoint=False)
-def do_import_article(
-    *,
-    source: Source,
-    external_id: str,
-    fields: dict,
-    tags: list[Tag],
     existing: Article | None = None,
     is_new: bool = False,
 ) -> UpsertResult:
-    """`do_upsert_article` for bulk imports (ingest), which call it once per item.
+    """Create or update the article `source` knows as `external_id`: the one
+    write path of ingest (feeds, file imports, the demo) and of any caller
+    holding a source's article.
 
-    The same field rules and the same save path, minus the per-item costs that
-    matter at thousands of items: tags come resolved (the caller caches them),
-    `existing` may be passed when the caller already holds the row, no nested
-    savepoint is opened, and the model's constraints are left to the database
-    (the unique source/external_id index rejects a duplicate; imports set no
-    lead image). Field validation (lengths, URLs, choices) still runs.
+    Idempotent: re-running with the same fields changes nothing. A new version
+    from the source updates the article and its "updated" time. The row is
+    locked before it is changed (select_for_update), the body is sanitized
+    once, the change announced once (or once per batch, `collect_changes`).
 
+    Tags come as `tags` (resolved; bulk callers cache them) or `tag_names`.
     `existing` is the article when the caller already loaded it (ideally with
-    `prefetch_related("tags")`); `is_new=True` says the caller checked that none
-    exists, so no lookup is made.
+    `prefetch_related("tags")`); `is_new=True` says the caller checked that
+    none exists, so no lookup is made (the unique source/external_id index
+    still rejects a duplicate). Field validation (lengths, URLs, choices) runs;
+    uniqueness is left to the database. No savepoint is opened: bulk callers
+    hold their own per item.
     """
     if not external_id:
-        raise ValueError("an imported article needs the source's external_id")
+        raise ValueError("an upserted article needs the source's external_id")
     article = existing
     if article is None and not is_new:
         # The exclude repeats the unique index's condition so that SQLite can use
         # that partial index instead of scanning the source's articles.
         article = (
-            Article.objects.filter(source=source, external_id=external_id)
+            Article.objects.select_for_update()
+            .filter(source=source, external_id=external_id)
             .exclude(external_id="")
             .first()
         )
@@ -276,64 +264,28 @@ def do_import_article(
     if created:
         article = Article(source=source, external_id=external_id)
     changed = _apply_fields(article, fields) or created
-    tag_ids = {t.pk for t in tags}
+    tags = list(tags) if tags is not None else get_or_create_tags(tag_names)
     # tags.all(): served from a prefetch when the caller made one.
-    if not created and tag_ids != {t.pk for t in article.tags.all()}:
+    if not created and {t.pk for t in tags} != {t.pk for t in article.tags.all()}:
         changed = True
     if not changed:
         return UpsertResult(article=article, created=False, changed=False)
-    now = timezone.now()
-    _prepare(article, now=now)
+    if existing is not None:
+        # Loaded without a lock (in bulk): take it now, before writing.
+        Article.objects.select_for_update().filter(pk=article.pk).values_list(
+            "pk", flat=True
+        ).first()
     article.full_clean(
         exclude=["slug", "category", "tags", "source"],
         validate_unique=False,
         validate_constraints=False,
     )
-    if not created and article.is_live(now):
-        article.updated_at = now
-    article.save()
-    if created:
-        if tags:
-            article.tags.add(*tags)
-    else:
-        article.tags.set(tags)
-    _announce(article.pk)
+    _store(article, created=created, now=timezone.now(), tags=tags, touch=True)
     return UpsertResult(article=article, created=created, changed=True)
 
 
-@transaction.atomic
-def do_set_lead_image(
-    article: Article,
-    *,
-    name: str,
-    width: int | None,
-    height: int | None,
-    alt: str,
-    caption: str,
-    credit: str,
-    licence: str,
-) -> Article:
-    """Make the stored file `name` the article's lead image (ingest's images).
-
-    The caller checked the file (Pillow opened it within the pixel limit) and
-    gives non-empty alt text, credit and licence, as `Article.clean` asks.
-    Renditions are made once per file: an image shared by articles reuses them.
-    """
-    article.lead_image.name = name
-    article.lead_image_width, article.lead_image_height = width, height
-    article.lead_image_alt = alt
-    article.lead_image_caption = caption
-    article.lead_image_credit = credit
-    article.lead_image_licence = licence
-    article.save(
-        update_fields=[
-            "lead_image", "lead_image_width", "lead_image_height", "lead_image_alt",
-            "lead_image_caption", "lead_image_credit", "lead_image_licence",
-            "modified_at",
-        ]
-    )  # fmt: skip
-    images.ensure_renditions(
-        name, focal_x=article.lead_image_focal_x, focal_y=article.lead_image_focal_y
-    )
-    _announce(article.pk)
-    return article
+def get_or_create_source(name: str, **defaults) -> Source:
+    """The source named `name` (cut to the field's length), created with
+    `defaults` when there is none. Ingest, its command and the demo use it."""
+    source, _ = Source.objects.get_or_create(name=name[:200], defaults=defaults)
+    return source

@@ -1,16 +1,15 @@
 """The list blocks of a page (Related, Most read, Recommended) and their providers.
 
-A provider is any callable
+Blocks are registered by the apps that own them (news.extensions.register_block,
+from their AppConfig.ready()). A provider is any callable
     provider(*, request, article, exclude: set[int], limit: int) -> list[Article]
 returning live articles; it may set `block_note` on an article ("Because you
-read ...") and may carry a `title` attribute for the block and a `script`
-attribute (a static path) that enhances the block in the browser. It is chosen in
-settings by dotted path
-(NEWSDESK_RELATED_PROVIDER, ...); "" means the built-in provider below. The
-built-ins are honest simple lists and stay the fallback of any smarter provider.
+read ...") and may carry a `title` attribute for the block. A setting may name
+another provider (news.extensions). The built-in lists below are honest simple
+lists and stay the fallback of any smarter provider.
 Whatever a provider returns, `page_blocks` enforces the contract: no current
 article, no article twice in a list, no article in two blocks of one page,
-(when NEWSDESK_DUPLICATE_GROUPS names a lookup) no second copy of one report,
+(when a duplicate-group lookup is registered) no second copy of one report,
 and a list is never topped up from another source under its title: a block
 shows its provider's list, or only when that is empty its fallback's list
 under the fallback's own title ("Latest", "More in this section").
@@ -22,8 +21,8 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.utils.module_loading import import_string
 
+from newsdesk.news import extensions
 from newsdesk.news.models import Article
 from newsdesk.news.selectors import forget_shared, list_articles, shared
 
@@ -35,9 +34,6 @@ class Block:
     key: str  # the data-block attribute: related | most-read | recommended
     title: str
     articles: list[Article] = field(default_factory=list)
-    # A static file the block's provider enhances it with (the personal list);
-    # pages without other scripts (home) load it from here.
-    script: str = ""
 
 
 def newest_in_category(*, request, article, exclude, limit):
@@ -65,19 +61,6 @@ more_news.shared_list = 20
 newest_in_category.title = "More in this section"
 newest_site_wide.title = "Latest"
 more_news.title = "More news"
-
-
-BLOCKS = (
-    # key, title, setting, built-in provider
-    ("related", "Related", "NEWSDESK_RELATED_PROVIDER", newest_in_category),
-    ("most-read", "Most read", "NEWSDESK_MOST_READ_PROVIDER", newest_site_wide),
-    ("recommended", "Recommended", "NEWSDESK_RECOMMENDED_PROVIDER", more_news),
-)
-
-
-def get_provider(setting_name: str, default):
-    path = getattr(settings, setting_name, "")
-    return import_string(path) if path else default
 
 
 ROUNDS = 3  # asks of one source per list when duplicates of shown reports are dropped
@@ -137,13 +120,12 @@ def _candidates(key, source, *, request, article, taken, limit):
 
 
 class _Groups:
-    """Duplicate groups of the articles on one page, from
-    NEWSDESK_DUPLICATE_GROUPS: a callable mapping article ids to group keys
-    (ids without a group are left out)."""
+    """Duplicate groups of the articles on one page, from the registered
+    lookup (news.extensions.get_duplicate_groups): a callable mapping article
+    ids to group keys (ids without a group are left out)."""
 
     def __init__(self):
-        path = settings.NEWSDESK_DUPLICATE_GROUPS
-        self._lookup = import_string(path) if path else None
+        self._lookup = extensions.get_duplicate_groups()
         self.of: dict = {}
 
     def learn(self, ids) -> None:
@@ -157,7 +139,8 @@ def page_blocks(
     request,
     article: Article | None,
     exclude: set[int] = frozenset(),
-    keys: tuple[str, ...] = ("related", "most-read", "recommended"),
+    page: str = "article",
+    keys: tuple[str, ...] | None = None,
 ) -> list[Block]:
     """The page's blocks, in three steps: every block's candidates (each
     excluding the articles the page shows already), one lookup of their
@@ -168,10 +151,11 @@ def page_blocks(
     if article is not None:
         taken.add(article.pk)
     plan = []
-    for key, title, setting_name, builtin in BLOCKS:
-        if key not in keys:
+    for ext in extensions.extensions(page=page):
+        if not ext.is_block or (keys is not None and ext.key not in keys):
             continue
-        provider = get_provider(setting_name, builtin)
+        key, title, builtin = ext.key, ext.title, ext.fallback
+        provider = ext.get_provider()
         fallback = builtin if provider is not builtin else None
         # A block shows its provider's list or, when that is empty, its
         # fallback's: never a mix, so "Most read" or "Related" holds nothing else.
@@ -186,7 +170,7 @@ def page_blocks(
             source = candidate
             if chosen:
                 break
-        plan.append((key, title, provider, source, chosen, source_title))
+        plan.append((key, title, source, chosen, source_title))
     groups = _Groups()
     groups.learn(
         ([article.pk] if article is not None else [])
@@ -198,7 +182,7 @@ def page_blocks(
         else set()
     )
     blocks = []
-    for key, title, provider, source, chosen, source_title in plan:
+    for key, title, source, chosen, source_title in plan:
         kept = _distinct(chosen, groups, seen)
         for _ in range(ROUNDS - 1):
             if len(kept) >= limit or len(kept) == len(chosen):
@@ -218,7 +202,6 @@ def page_blocks(
                 key=key,
                 title=shown_title,
                 articles=kept,
-                script=getattr(provider, "script", ""),
             )
         )
     return blocks

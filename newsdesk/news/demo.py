@@ -130,17 +130,14 @@ def ensure_sections() -> dict[str, Category]:
 
 
 def ensure_source(demo: DemoSet) -> Source:
-    source, _ = Source.objects.get_or_create(
-        name=demo.source_name,
-        defaults={
-            "url": demo.source_url,
-            "credit": demo.credit,
-            "licence": demo.licence,
-            "licence_url": demo.licence_url,
-            "attribution": demo.attribution,
-        },
+    return actions.get_or_create_source(
+        demo.source_name,
+        url=demo.source_url,
+        credit=demo.credit,
+        licence=demo.licence,
+        licence_url=demo.licence_url,
+        attribution=demo.attribution,
     )
-    return source
 
 
 def section_paths() -> dict[str, str]:

@@ -10,7 +10,7 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from newsdesk.news.sanitize import clean_html, html_to_text
+from newsdesk.news.sanitize import ensure_clean, html_to_text
 
 _URL_FORMATS: dict[tuple, str] = {}
 _SAFE = "!$&'()*+,;=/~:@"  # what reverse() leaves unquoted (RFC 3986 sub-delims...)
@@ -158,6 +158,16 @@ class Source(models.Model):
         return self.credit or self.name
 
 
+def is_live(status: str, published_at, now=None) -> bool:
+    """Visible to readers: published, or scheduled with its time reached.
+
+    What "live" means, once: Article.is_live, rows read without the model
+    (discovery) and, in SQL, ArticleQuerySet.live and news.selectors use it.
+    """
+    now = now or timezone.now()
+    return status in LIVE_STATUSES and published_at is not None and published_at <= now
+
+
 class _Likely(models.Func):
     """A condition that holds for most rows, said so to SQLite's planner.
 
@@ -186,10 +196,7 @@ class ArticleQuerySet(models.QuerySet):
         Scheduled articles need no cron: they are live from `published_at` on.
         """
         now = now or timezone.now()
-        return self.filter(
-            _Likely(Q(status__in=[Article.Status.PUBLISHED, Article.Status.SCHEDULED])),
-            published_at__lte=now,
-        )
+        return self.filter(_Likely(Q(status__in=LIVE_STATUSES)), published_at__lte=now)
 
 
 class Article(models.Model):
@@ -349,7 +356,7 @@ class Article(models.Model):
     def save(self, *args, **kwargs):
         # Sanitizing here, not in a form, so that no save path (admin, ingest,
         # shell, fixtures) can store unsafe HTML.
-        self.body = clean_html(self.body)
+        self.body = ensure_clean(self.body)
         self.body_text = html_to_text(self.body)
         if (
             kwargs.get("update_fields") is not None
@@ -389,12 +396,7 @@ class Article(models.Model):
             )
 
     def is_live(self, now=None) -> bool:
-        now = now or timezone.now()
-        return (
-            self.status in (self.Status.PUBLISHED, self.Status.SCHEDULED)
-            and self.published_at is not None
-            and self.published_at <= now
-        )
+        return is_live(self.status, self.published_at, now)
 
     @property
     def display_credit(self) -> str:
@@ -433,3 +435,5 @@ class Article(models.Model):
 # Renditions live in their own module (newsdesk.news.images); importing the model
 # here registers it with the app.
 from newsdesk.news.images import Image, Rendition  # noqa: E402, F401
+
+LIVE_STATUSES = (Article.Status.PUBLISHED, Article.Status.SCHEDULED)

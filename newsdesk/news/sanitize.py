@@ -51,7 +51,18 @@ _SPACES = re.compile(r"[ \t\r\f\v]+")
 _BLANKS = re.compile(r"\n\s*\n+")
 
 
-def clean_html(raw: str, *, base_url: str | None = None) -> str:
+class CleanHTML(str):
+    """HTML that clean_html returned: the save path does not clean it again.
+
+    Only clean_html makes these (like Django's SafeString, it is a promise
+    about the value, not a check): a body cleaned with the item's base URL in
+    ingest is stored as cleaned, not cleaned twice more on the way.
+    """
+
+    __slots__ = ()
+
+
+def clean_html(raw: str, *, base_url: str | None = None) -> CleanHTML:
     """Return `raw` reduced to the allowlist.
 
     Scripts, styles, event handlers and URLs other than http(s)/mailto are
@@ -70,7 +81,12 @@ def clean_html(raw: str, *, base_url: str | None = None) -> str:
         if again == cleaned:
             break
         cleaned = again
-    return cleaned
+    return CleanHTML(cleaned)
+
+
+def ensure_clean(value: str) -> CleanHTML:
+    """`value` cleaned, unless clean_html made it (then as it is)."""
+    return value if isinstance(value, CleanHTML) else clean_html(value)
 
 
 def _clean_once(raw: str, base_url: str | None) -> str:
@@ -103,14 +119,6 @@ def safe_url(value: str) -> bool:
     url = _URL_JUNK.sub("", value).strip(_C0_AND_SPACE)
     match = _SCHEME.match(url)
     return match is None or match.group(1).lower() in URL_SCHEMES
-
-
-def text_to_html(text: str) -> str:
-    """Plain text with blank-line paragraphs -> <p> paragraphs (escaped)."""
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text or "") if p.strip()]
-    return "\n".join(
-        "<p>" + html.escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs
-    )
 
 
 def html_to_text(fragment: str) -> str:

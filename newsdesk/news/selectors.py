@@ -17,7 +17,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from newsdesk.news import caching
-from newsdesk.news.models import Article, Category, Tag
+from newsdesk.news.models import LIVE_STATUSES, Article, Category, Tag
 
 # Never shown in lists: a list of 20 need not read 20 article bodies.
 HEAVY_FIELDS = ("body", "body_text")
@@ -97,6 +97,14 @@ def get_category_by_path(path: str) -> Category:
     if category is None:
         raise Http404("No such section")
     return category
+
+
+def find_categories(paths) -> dict[str, Category]:
+    """{path: category} for those of `paths` that exist, read from the database
+    now: for writers (ingest rules, purges), where the per-process section tree
+    pages read may be a minute old."""
+    paths = sorted({p.strip("/") for p in paths})
+    return {c.path: c for c in Category.objects.filter(path__in=paths)}
 
 
 def categories_by_path(paths: list[str]) -> list[Category]:
@@ -227,7 +235,7 @@ def _latest_by_section(
         "ORDER BY published_at DESC, id DESC LIMIT %s) AS c{n}"
     )
     now = timezone.now()
-    live = (Article.Status.PUBLISHED, Article.Status.SCHEDULED)
+    live = LIVE_STATUSES
     categories = list(tree.by_path.values())
     sql = " UNION ALL ".join(part.format(n=n) for n in range(len(categories)))
     params: list = []

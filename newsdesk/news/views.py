@@ -18,12 +18,11 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, render
 from django.template import loader
-from django.utils.module_loading import import_string
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from django.views.static import serve as static_serve
 
-from newsdesk.news import caching, selectors
+from newsdesk.news import caching, extensions, selectors
 from newsdesk.news.blocks import page_blocks
 from newsdesk.news.models import Article, Tag
 from newsdesk.news.search import RELEVANCE, SORTS, get_search_backend
@@ -52,29 +51,16 @@ def _paginate(request, queryset):
         raise Http404("No such page") from None
 
 
-def article_extras(request, article) -> dict:
-    """Context from the apps that decorate an article page (views, reactions...)."""
-    context: dict = {}
-    for path in settings.NEWSDESK_ARTICLE_EXTRAS:
-        for key, value in import_string(path)(request, article).items():
-            if isinstance(value, list) and isinstance(context.get(key), list):
-                context[key] = [*context[key], *value]  # e.g. article_scripts
-            else:
-                context[key] = value
-    return context
-
-
 @require_safe
 @caching.public_page("home")
 def home(request):
     front = selectors.front_page()
     shown = front.shown
-    blocks = page_blocks(
-        request=request, article=None, exclude=shown, keys=("most-read", "recommended")
-    )
-    response = render(request, "news/home.html", {"front": front, "blocks": blocks})
+    blocks = page_blocks(request=request, article=None, exclude=shown, page="home")
+    parts = extensions.page_parts(request, None, blocks, page="home")
+    response = render(request, "news/home.html", {"front": front, "parts": parts})
     caching.add_tags(response, [caching.LATEST, *map(caching.article_tag, shown)])
-    caching.add_tags(response, _block_tags(blocks))
+    caching.add_tags(response, caching.article_tags(parts.articles))
     return response
 
 
@@ -109,29 +95,24 @@ def tag(request, slug: str):
     return response
 
 
-def _block_tags(blocks) -> list[str]:
-    return [caching.article_tag(a.pk) for b in blocks for a in b.articles]
-
-
 def _render_article(request, article: Article, *, preview: bool = False):
     blocks = page_blocks(request=request, article=article)
+    # The slots' parts are rendered by the {% slot %} tag: each extension's
+    # template with its own context (news.extensions).
+    parts = extensions.page_parts(request, article, blocks)
     context = {
         "article": article,
         "breadcrumb": selectors.breadcrumb(article.category),
-        "blocks": blocks,
+        "parts": parts,
         "preview": preview,
-        **article_extras(request, article),
     }
     response = render(request, "news/article.html", context)
     caching.add_tags(
         response, [caching.article_tag(article.pk), caching.page_tag(article.pk)]
     )
-    caching.add_tags(response, _block_tags(blocks))
-    caching.add_tags(
-        response, caching.article_tags(context.get("also_reported_by", ()))
-    )
+    caching.add_tags(response, caching.article_tags(parts.articles))
     # Extras that show other rows (a story's size) name them as purge tags.
-    caching.add_tags(response, context.get("cache_tags", ()))
+    caching.add_tags(response, parts.tags)
     return response
 
 

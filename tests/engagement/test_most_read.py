@@ -72,7 +72,7 @@ def test_withdrawn_and_current_articles_are_excluded(make_article, rf):
 def test_article_page_block_has_no_duplicates_nor_current_article(
     make_article, settings
 ):
-    settings.NEWSDESK_RELATED_PROVIDER = ""  # the built-in: newest in the section
+    settings.NEWSDESK_RELATED_PROVIDER = "off"  # the built-in: newest in the section
     sport = do_save_category(Category(name="Sport", slug="sport"))
     current = make_article()
     others = [make_article(category=sport) for _ in range(3)]

@@ -361,7 +361,7 @@ def test_duplicates_dropped_from_a_list_make_the_provider_ask_again(
     groups = {a.pk: 1 for a in [story, *articles[:4]]}
     globals()["GROUPS"] = lambda ids: {i: groups[i] for i in ids if i in groups}
     settings.NEWSDESK_DUPLICATE_GROUPS = f"{__name__}.GROUPS"
-    settings.NEWSDESK_MOST_READ_PROVIDER = ""  # the built-in: newest site-wide
+    settings.NEWSDESK_MOST_READ_PROVIDER = "off"  # the built-in: newest site-wide
     settings.NEWSDESK_BLOCK_SIZE = 3
     [block] = blocks.page_blocks(
         request=rf.get("/"), article=story, keys=("most-read",)

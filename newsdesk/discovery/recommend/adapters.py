@@ -32,12 +32,11 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.utils.module_loading import import_string
 
 from newsdesk.discovery.engines import recommend as engine
 from newsdesk.discovery.models import ReadingHistory
-from newsdesk.news import caching
-from newsdesk.news.models import Article
+from newsdesk.news import caching, extensions
+from newsdesk.news.models import Article, is_live
 
 log = logging.getLogger(__name__)
 ARTICLE_FIELDS = ("id", "headline", "standfirst", "category__name", "published_at")
@@ -79,9 +78,9 @@ def article_groups(ids: Iterable[int]) -> dict[int, object]:
     edited: an article that joins a group later is grouped from its next edit
     or the next process start.
     """
-    path = settings.NEWSDESK_DUPLICATE_GROUPS
+    lookup = extensions.get_duplicate_groups()
     ids = list(ids)
-    return import_string(path)(ids) if path and ids else {}
+    return lookup(ids) if lookup is not None and ids else {}
 
 
 class Recommender(abc.ABC):
@@ -253,11 +252,9 @@ class EngineRecommender(Recommender):
             .order_by()
             .values(*STATE_FIELDS)
         )
-        live_statuses = (Article.Status.PUBLISHED, Article.Status.SCHEDULED)
         fresh, gone = [], set()
         for row in {r["id"]: r for r in [*changed, *due]}.values():
-            published = row["published_at"]
-            if row["status"] in live_statuses and published and published <= now:
+            if is_live(row["status"], row["published_at"], now):
                 fresh.append(row)
             elif row["id"] in self.engine:
                 gone.add(row["id"])

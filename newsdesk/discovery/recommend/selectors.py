@@ -80,14 +80,13 @@ def personalisation(*, cookie: str | None, gpc: bool) -> Personalisation:
 def request_personalisation(request) -> Personalisation:
     return personalisation(
         cookie=request.COOKIES.get(PREFERENCE_COOKIE),
-        gpc=request.META.get("HTTP_SEC_GPC", "").strip() == "1",
+        gpc=readers.global_privacy_control(request),
     )
 
 
 def reader_key(request) -> int | None:
     """The reader's stored key, only from an existing cookie (never issues one)."""
-    value = request.COOKIES.get(readers.COOKIE_NAME)
-    return readers.cookie_key(value) if readers.valid_cookie(value) else None
+    return readers.cookie_reader_key(request)
 
 
 def reading_history(reader: int, *, now: datetime) -> list[Read]:
@@ -230,7 +229,6 @@ def recommended_fallback(*, request, article, exclude, limit) -> list[Article]:
 
 
 recommended_fallback.title = "Recommended"
-recommended_fallback.script = "discovery/recommend.js"  # swaps in the personal list
 
 
 # ------------------------------------------------------------------ dashboard

@@ -1,4 +1,5 @@
-"""Article-page context from the related index (NEWSDESK_ARTICLE_EXTRAS)."""
+"""The article page's extras from the related index and stories (registered in
+discovery.apps)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ from newsdesk.discovery.related.providers import also_reported_by
 from newsdesk.discovery.stories.selectors import coverage_and_tags
 
 
-def article_extras(request, article) -> dict:
-    """ "Also reported by": the same report from other sources (two queries);
-    "Full coverage: N reports": a link to the article's story page (two more)."""
+def also_reported_by_context(request, article) -> dict | None:
+    """ "Also reported by": the same report from other sources (two queries)."""
+    articles = also_reported_by(article)
+    return {"articles": articles} if articles else None
+
+
+def full_coverage_context(request, article) -> dict:
+    """ "Full coverage: N reports": a link to the article's story page (two
+    queries). The link shows the story's size: the page goes stale with the
+    story (its purge tag), also while the story has one report."""
     coverage, tags = coverage_and_tags(article)
-    return {
-        "also_reported_by": also_reported_by(article),
-        "full_coverage": coverage,
-        # The link shows the story's size: the page goes stale with the story.
-        "cache_tags": tags,
-    }
+    return {"full_coverage": coverage, "cache_tags": tags}

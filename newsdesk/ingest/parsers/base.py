@@ -108,6 +108,16 @@ def plain_text(value: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def text_to_html(text: str) -> str:
+    """Plain text with blank-line paragraphs -> escaped <p> paragraphs; a single
+    line break inside a paragraph stays one (<br>). The one conversion of plain
+    text to body HTML (JSON Feed content_text, ninjs body_text, the demo)."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text or "") if p.strip()]
+    return "".join(
+        "<p>" + html.escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs
+    )
+
+
 def web_url(base: str, value: object) -> str:
     """`value` made absolute against `base` when that gives an http(s) URL, else
     "" (an RSS guid taken for a permalink may be a urn:, a wire id, anything)."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from html import escape
 
 from .base import (
     FeedError,
@@ -17,6 +16,7 @@ from .base import (
     ParsedFeed,
     parse_datetime,
     plain_text,
+    text_to_html,
     unique,
     web_url,
 )
@@ -89,11 +89,7 @@ def _item(raw: object, *, home: str, url: str, language: object) -> Item:
     link = web_url(home or url, raw.get("url"))
     content = raw.get("content_html") or ""
     if not content and raw.get("content_text"):
-        content = "".join(
-            f"<p>{escape(p.strip())}</p>"
-            for p in str(raw["content_text"]).split("\n\n")
-            if p.strip()
-        )
+        content = text_to_html(str(raw["content_text"]))
     summary = str(raw.get("summary") or "")
     title = plain_text(str(raw.get("title") or "")) or plain_text(summary)[:120]
     if not title:

@@ -8,7 +8,6 @@ are folded to lowercase first and both shapes are read.
 from __future__ import annotations
 
 import json
-from html import escape
 
 from .base import (
     FeedError,
@@ -19,6 +18,7 @@ from .base import (
     ParsedFeed,
     parse_datetime,
     plain_text,
+    text_to_html,
     unique,
 )
 from .jsonfeed import TOO_DEEP, load_json
@@ -30,12 +30,6 @@ def _fold(value):
     if isinstance(value, list):
         return [_fold(v) for v in value]
     return value
-
-
-def _text_to_html(text: str) -> str:
-    return "".join(
-        f"<p>{escape(p.strip())}</p>" for p in text.split("\n\n") if p.strip()
-    )
 
 
 def _pick(entries: object, *, prefer_roles: tuple[str, ...] = ()) -> dict | None:
@@ -56,7 +50,7 @@ def _html_of(entry: dict | None) -> str:
     kind = str(entry.get("contenttype") or entry.get("role") or "")
     if "html" in kind or "xml" in kind:
         return value
-    return _text_to_html(value)
+    return text_to_html(value)
 
 
 def _body(doc: dict) -> str:
@@ -73,7 +67,7 @@ def _body(doc: dict) -> str:
     if doc.get("body_html"):
         return str(doc["body_html"])
     if doc.get("body_text"):
-        return _text_to_html(str(doc["body_text"]))
+        return text_to_html(str(doc["body_text"]))
     return ""
 
 
@@ -84,7 +78,7 @@ def _summary(doc: dict) -> str:
     if doc.get("description_html"):
         return str(doc["description_html"])
     if doc.get("description_text"):
-        return _text_to_html(str(doc["description_text"]))
+        return text_to_html(str(doc["description_text"]))
     return ""
 
 

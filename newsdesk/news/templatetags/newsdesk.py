@@ -8,8 +8,9 @@ from datetime import UTC
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.template.defaultfilters import date as date_filter
+from django.templatetags.static import static
 from django.utils import timezone
-from django.utils.html import escape, format_html
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
 from django.utils.translation import get_language
@@ -166,3 +167,30 @@ def lead_image(article, sizes: str = LEAD_IMAGE_SIZES, css_class: str = "lead-im
         "sizes": sizes,
         "css_class": css_class,
     }
+
+
+@register.simple_tag(takes_context=True)
+def slot(context, name: str) -> str:
+    """The parts of slot `name` (news.extensions.page_parts): each extension's
+    template rendered with the page's context plus its own."""
+    parts = context.get("parts")
+    if parts is None:
+        return ""
+    engine = context.template.engine
+    out = []
+    for part in parts.slots.get(name, ()):
+        template = engine.get_template(part.template)
+        with context.push(part.context):
+            out.append(template.render(context))
+    return mark_safe("".join(out))  # noqa: S308 - rendered by autoescaping templates
+
+
+@register.simple_tag(takes_context=True)
+def slot_scripts(context) -> str:
+    """<script defer> for each static script the page's extensions load."""
+    parts = context.get("parts")
+    if parts is None:
+        return ""
+    return format_html_join(
+        "", '<script src="{}" defer></script>', ((static(s),) for s in parts.scripts)
+    )

@@ -13,6 +13,7 @@ from newsdesk.ingest import actions, tasks
 from newsdesk.ingest.models import Feed
 from newsdesk.ingest.processor import Target
 from newsdesk.ingest.rules import parse_rules
+from newsdesk.news import actions as news_actions
 from newsdesk.news.models import Source
 
 
@@ -109,13 +110,9 @@ class Command(BaseCommand):
             target.feed = None
         else:
             section = actions.get_category(category)
-            src, _ = Source.objects.get_or_create(
-                name=(name or file.name)[:200],
-                defaults={
-                    "indexing": Source.Indexing.INDEX
-                    if index
-                    else Source.Indexing.NOINDEX
-                },
+            src = news_actions.get_or_create_source(
+                name or file.name,
+                indexing=Source.Indexing.INDEX if index else Source.Indexing.NOINDEX,
             )
             target = Target(
                 source=src,
