@@ -160,6 +160,10 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT
 # turn this on when that proxy always sets (overwrites) X-Forwarded-Proto.
 if env_bool("NEWSDESK_TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# ... and only from these peers (newsdesk/proxy.py): nginx on this machine.
+NEWSDESK_TRUSTED_PROXIES = frozenset(
+    env_list("NEWSDESK_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
+)
 SECURE_HSTS_SECONDS = env_int("NEWSDESK_HSTS_SECONDS", 0, maximum=2 * 365 * 86400)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("NEWSDESK_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("NEWSDESK_HSTS_PRELOAD", False)
@@ -470,5 +474,9 @@ NEWSDESK_PURGE_BACKEND = env_str("NEWSDESK_PURGE_BACKEND", "")
 NEWSDESK_PURGE_URLS = env_list("NEWSDESK_PURGE_URLS", [])
 # ETag, Last-Modified and 304s for public pages, and the page cache's hits and
 # stores. First: it sees the headers every other layer added.
-MIDDLEWARE = ["newsdesk.cache.middleware.PageCacheMiddleware", *MIDDLEWARE]
+MIDDLEWARE = [
+    "newsdesk.proxy.ForwardedProtoMiddleware",  # before the cache key is made
+    "newsdesk.cache.middleware.PageCacheMiddleware",
+    *MIDDLEWARE,
+]
 INSTALLED_APPS = [*INSTALLED_APPS, "newsdesk.cache"]

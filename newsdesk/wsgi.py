@@ -23,9 +23,11 @@ from django.core.handlers.wsgi import WSGIRequest  # noqa: E402
 
 from newsdesk.cache import lane  # noqa: E402
 from newsdesk.engagement import beacon  # noqa: E402
+from newsdesk.proxy import drop_untrusted_forwarded_proto  # noqa: E402
 
 
 def application(environ, start_response):
+    drop_untrusted_forwarded_proto(environ)  # before the lanes read the scheme
     method = environ.get("REQUEST_METHOD")
     if method == "GET" or method == "HEAD":
         body = lane.serve(environ, start_response)

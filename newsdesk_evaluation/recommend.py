@@ -186,15 +186,15 @@ class Replay:
             return
         item = self.news.get(news_id)
         if item is None:
-            self.engine.add_article(Article(news_id, published_at=published_at))
+            self.engine.add_article(Article(news_id, published=published_at))
         else:
             self.engine.add_article(
                 Article(
                     news_id,
                     category=item.category,
-                    published_at=published_at,
+                    published=published_at,
                     title=item.title,
-                    text=item.abstract,
+                    standfirst=item.abstract,
                 )
             )
 

@@ -4,6 +4,7 @@ and cache headers; the page cache answers repeats and is purged precisely."""
 from __future__ import annotations
 
 import io
+import os
 import re
 import time
 
@@ -116,10 +117,13 @@ def test_pages_name_what_they_show_in_their_tags(site):
     story = site["story"]
     tags = Client().get(story.get_absolute_url())["X-Cache-Tags"].split(",")
     assert f"a{story.pk}" in tags and "article" in tags
+    # Its own page alone (what only it shows: its Related list) has a tag too.
+    assert f"p{story.pk}" in tags
     # Its blocks list other articles: their edits purge this page too.
     assert any(f"a{a.pk}" in tags for a in site["others"])
     section = Client().get("/business/finance/")["X-Cache-Tags"].split(",")
     assert f"c{site['finance'].pk}" in section and f"a{story.pk}" in section
+    assert f"p{story.pk}" not in section
     assert "latest" in Client().get("/")["X-Cache-Tags"].split(",")
 
 
@@ -651,3 +655,107 @@ def test_the_media_storage_comes_from_the_environment(tmp_path):
     )  # fmt: skip
     assert bad.returncode != 0
     assert "NEWSDESK_MEDIA_STORAGE_OPTIONS is not a JSON object" in bad.stderr
+
+
+# --- behind the TLS proxy ------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_forwarded_proto_is_believed_only_from_the_proxy(tmp_path):
+    """Through deploy/nginx.conf (a real nginx ending TLS) pages are served,
+    cached and not redirected; the same header sent by anyone else is ignored,
+    so it gets neither the https page from the cache nor a pass on the https
+    redirect. nginx connects from 127.0.0.2 here, the only trusted proxy."""
+    import http.client
+    import ssl
+    import subprocess
+    import sys
+
+    from tests.conftest import require
+    from tests.test_security import (
+        NGINX,
+        OPENSSL,
+        free_port,
+        newsdesk_env,
+        nginx_site,
+        wait_for_port,
+    )
+
+    require(os.path.exists(NGINX), "nginx is missing (apt-get install nginx)")
+    require(OPENSSL is not None, "openssl is missing (apt-get install openssl)")
+    proxy = tmp_path / "nginx"
+    proxy.mkdir()
+    env = newsdesk_env(
+        tmp_path / "data",
+        NEWSDESK_ALLOWED_HOSTS="127.0.0.1",
+        NEWSDESK_TRUSTED_PROXIES="127.0.0.2",
+    )
+    subprocess.run(
+        [sys.executable, "-m", "newsdesk", "migrate", "--noinput", "-v", "0"],
+        env=env, check=True, timeout=300,
+    )  # fmt: skip
+    app_port, http_port, https_port = free_port(), free_port(), free_port()
+    main = nginx_site(app_port, http_port, https_port, proxy)
+    site = (proxy / "site.conf").read_text()
+    site = site.replace(
+        "proxy_pass http://newsdesk;",
+        "proxy_pass http://newsdesk;\nproxy_bind 127.0.0.2;",
+    )
+    (proxy / "site.conf").write_text(site)
+    app = subprocess.Popen(
+        [sys.executable, "-m", "newsdesk", "serve", "--port", str(app_port),
+         "--workers", "1"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    nginx = subprocess.Popen(
+        [NGINX, "-p", str(proxy), "-e", str(proxy / "error.log"), "-c", main,
+         "-g", "daemon off;"],
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for_port(app_port, app)
+        wait_for_port(https_port, nginx)
+        tls = ssl._create_unverified_context()  # noqa: S323 - our throwaway cert
+
+        def get(conn, path="/", **headers):
+            conn.request("GET", path, headers={"Host": "127.0.0.1", **headers})
+            response = conn.getresponse()
+            response.read()
+            return response
+
+        via_proxy = http.client.HTTPSConnection(
+            "127.0.0.1", https_port, context=tls, timeout=30
+        )
+        first = get(via_proxy)
+        assert first.status == 200
+        # A client's own claim is overwritten by the proxy.
+        again = get(via_proxy, **{"X-Forwarded-Proto": "http"})
+        assert again.status == 200 and again.getheader("Age") is not None
+        # Straight to the server, the same claim from an untrusted peer.
+        direct = http.client.HTTPConnection("127.0.0.1", app_port, timeout=30)
+        spoofed = get(direct, **{"X-Forwarded-Proto": "https"})
+        assert spoofed.status == 301, spoofed.status
+        assert spoofed.getheader("Location") == "https://127.0.0.1/"
+        assert spoofed.getheader("Age") is None
+    finally:
+        for process in (nginx, app):
+            process.terminate()
+        for process in (nginx, app):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def test_forwarded_proto_from_an_untrusted_peer_is_dropped_in_django_too(
+    site, settings
+):
+    # ASGI servers and the test client reach Django without newsdesk.wsgi.
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_SSL_REDIRECT = True
+    client = Client()
+    proxied = client.get("/", HTTP_X_FORWARDED_PROTO="https", REMOTE_ADDR="::1")
+    assert proxied.status_code == 200
+    other = client.get("/", HTTP_X_FORWARDED_PROTO="https", REMOTE_ADDR="10.1.2.3")
+    assert other.status_code == 301 and other["Location"].startswith("https://")

@@ -8,6 +8,7 @@ page tagged with it, here and in the proxies (BAN by tag).
 
 Tags:
 - `a<id>`   the article's own page and every page listing it (lists, blocks);
+- `p<id>`   the article's own page only: what only it shows (its Related list);
 - `c<id>`   a section's pages and feeds (new articles of the section, any depth);
 - `t<id>`   a topic's pages and feeds;
 - `latest`  pages that list every section: home, the main feeds, sitemaps, API lists;
@@ -44,6 +45,10 @@ def category_tag(pk: int) -> str:
 
 def tag_tag(pk: int) -> str:
     return f"t{pk}"
+
+
+def page_tag(pk: int) -> str:
+    return f"p{pk}"
 
 
 def article_tags(articles: Iterable) -> list[str]:

@@ -107,7 +107,9 @@ def _render_article(request, article: Article, *, preview: bool = False):
         "preview": preview,
     }
     response = render(request, "news/article.html", context)
-    caching.add_tags(response, [caching.article_tag(article.pk)])
+    caching.add_tags(
+        response, [caching.article_tag(article.pk), caching.page_tag(article.pk)]
+    )
     caching.add_tags(response, caching.article_tags(parts.articles))
     # Extras that show other rows (a story's size) name them as purge tags.
     caching.add_tags(response, parts.tags)

@@ -24,17 +24,23 @@ NOW = 100 * HOUR
 def site() -> RecommendationEngine:
     """Two sport and two politics stories, one music piece, all published recently."""
     engine = RecommendationEngine()
+
+    def art(id, category, hours_ago, title, group=None):
+        return Article(
+            id,
+            category=category,
+            published=NOW - hours_ago * HOUR,
+            group=group,
+            title=title,
+        )
+
     articles = [
-        Article("s1", "sport", NOW - 2 * HOUR, title="Cup final ends in penalty drama"),
-        Article(
-            "s2", "sport", NOW - 3 * HOUR, title="Penalty drama as cup holders exit"
-        ),
-        Article(
-            "s3", "sport", NOW - 1 * HOUR, group="storm", title="Storm stops match"
-        ),
-        Article("p1", "politics", NOW - 2 * HOUR, title="Budget vote delayed again"),
-        Article("p2", "politics", NOW - 1 * HOUR, group="storm", title="Storm aid row"),
-        Article("m1", "music", NOW - 5 * HOUR, title="Band announces reunion tour"),
+        art("s1", "sport", 2, "Cup final ends in penalty drama"),
+        art("s2", "sport", 3, "Penalty drama as cup holders exit"),
+        art("s3", "sport", 1, "Storm stops match", group="storm"),
+        art("p1", "politics", 2, "Budget vote delayed again"),
+        art("p2", "politics", 1, "Storm aid row", group="storm"),
+        art("m1", "music", 5, "Band announces reunion tour"),
     ]
     for article in articles:
         engine.add_article(article)
@@ -114,7 +120,7 @@ def test_content_affinity_gives_because_you_read_reason():
 def test_coreading_lifts_what_readers_of_x_also_read():
     engine = RecommendationEngine()
     for i in range(20):
-        engine.add_article(Article(f"a{i}", published_at=NOW - HOUR))
+        engine.add_article(Article(f"a{i}", published=NOW - HOUR))
     for _ in range(5):
         engine.record_view("a7", NOW - HOUR, history=["a0"])
     for i in range(1, 20):
@@ -129,7 +135,7 @@ def test_coreading_lifts_what_readers_of_x_also_read():
 def test_recent_clickthrough_beats_old_counts():
     engine = RecommendationEngine()
     for name in ("old", "new"):
-        engine.add_article(Article(name, published_at=NOW - 50 * HOUR))
+        engine.add_article(Article(name, published=NOW - 50 * HOUR))
     for _ in range(40):
         engine.record_impression(["old"], NOW - 48 * HOUR)
         engine.record_view("old", NOW - 48 * HOUR)
@@ -144,7 +150,7 @@ def test_recent_clickthrough_beats_old_counts():
 def test_last_hour_outweighs_the_same_evidence_a_day_earlier():
     engine = RecommendationEngine()
     for name in ("earlier", "now"):
-        engine.add_article(Article(name, published_at=NOW - 30 * HOUR))
+        engine.add_article(Article(name, published=NOW - 30 * HOUR))
     for name, at in (("earlier", NOW - 24 * HOUR), ("now", NOW - HOUR / 2)):
         for _ in range(10):
             engine.record_impression([name], at)
@@ -158,12 +164,12 @@ def test_a_new_article_inherits_what_articles_of_its_age_get():
     engine = RecommendationEngine()
     # Fresh articles are clicked, day-old ones are not: the site learns that.
     for i in range(20):
-        engine.add_article(Article(f"young{i}", published_at=NOW - HOUR / 2))
-        engine.add_article(Article(f"aged{i}", published_at=NOW - 30 * HOUR))
+        engine.add_article(Article(f"young{i}", published=NOW - HOUR / 2))
+        engine.add_article(Article(f"aged{i}", published=NOW - 30 * HOUR))
         engine.record_impression([f"young{i}", f"aged{i}"], NOW - HOUR / 4)
         engine.record_view(f"young{i}", NOW - HOUR / 4)
-    engine.add_article(Article("young", published_at=NOW - HOUR / 2))
-    engine.add_article(Article("aged", published_at=NOW - 30 * HOUR))
+    engine.add_article(Article("young", published=NOW - HOUR / 2))
+    engine.add_article(Article("aged", published=NOW - 30 * HOUR))
     young, aged = engine.score(["young", "aged"], [], NOW)
     assert young > aged
     # Without a publication date, age counts from the first time it was shown.

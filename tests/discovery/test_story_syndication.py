@@ -15,6 +15,7 @@ from django.test import Client
 from newsdesk.cache import pages
 from newsdesk.discovery.models import Story
 from newsdesk.discovery.stories import actions as story_actions
+from newsdesk.news.signals import pages_changed
 from tests.conftest import SHARED_DATA
 from tests.discovery import test_story_django as story_site
 
@@ -208,19 +209,30 @@ def test_a_new_report_purges_its_story_pages(site, page_cache, publish, committe
     for url in urls:
         client.get(url)
         assert _cached(client, url), url
-    later = publish(
-        "Chile quake: schools reopen",
-        "Schools in Valparaiso reopened a week after the Chile earthquake killed 52 "
-        "people; rescue teams ended their search of collapsed buildings.",
-        age_hours=0.2,
-    )
+    sent: list[str] = []
+
+    def record(sender, *, tags, **kwargs):
+        sent.extend(tags)
+
+    pages_changed.connect(record)
+    try:
+        later = publish(
+            "Chile quake: schools reopen",
+            "Schools in Valparaiso reopened a week after the Chile earthquake "
+            "killed 52 "
+            "people; rescue teams ended their search of collapsed buildings.",
+            age_hours=0.2,
+        )
+    finally:
+        pages_changed.disconnect(record)
     assert story_of(later).pk == story.pk
     for url in urls[:6]:
         assert not _cached(client, url), f"{url} was not purged"
     assert b"schools reopen" in client.get(urls[0]).content
     assert b"Full coverage: 4 reports" in client.get(urls[5]).content
-    # A story that did not change keeps its cached pages.
-    assert _cached(client, lone.get_absolute_url())
+    # Only the story that changed is purged (and the stories sitemap).
+    assert {f"s{story.pk}", "stories"} <= set(sent)
+    assert f"s{story_of(lone).pk}" not in sent
 
 
 def test_editors_decisions_purge_the_story_pages(site, page_cache, committed):

@@ -25,7 +25,7 @@ class QueueContract:
         buffer = ReadBuffer(make_queue(), autostart=False)
         t = now_ts()
         buffer.add((1, article.pk, t))
-        buffer.add((2, 2**63, t))  # beyond the database's integers
+        buffer.add((2**70, article.pk, t))  # a reader beyond 64-bit integers
         buffer.add((3, article.pk, t))
         assert buffer.flush() == 2
         assert buffer.pending() == 0

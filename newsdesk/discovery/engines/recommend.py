@@ -2,10 +2,10 @@
 
 Public API
 ----------
-- `Article(id, category=None, published_at=None, group=None, title="", text="",
-  vector=None, withdrawn=False)`: one article. `group` is its duplicate group or
-  story; `vector` is an optional ready-made content vector (e.g. from the related
-  engine), otherwise one is built from `title` + `text` by the `VectorSource`.
+- `Article` (engines/article.py, shared with the related engine): one article;
+  this engine reads `id`, `category`, `published`, `group`, `withdrawn` and
+  `vector`, an optional ready-made content vector, otherwise one is built from
+  its text (`Article.text()`: title, standfirst, body) by the `VectorSource`.
 - `Read(article_id, at)`: one entry of a reader's history (oldest first).
 - `RecommendationEngine(config=RecommendConfig(), vectors=None)` keeps aggregate,
   anonymous state only and is updated incrementally, one event at a time:
@@ -53,34 +53,13 @@ import math
 from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 import numpy as np
 
+from .article import Article, Time, timestamp
 from .recommend_vectors import HashingTfidf, VectorSource
 
 ArticleId = Hashable
-Time = float | datetime
-
-
-def _ts(value: Time) -> float:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("naive datetime: pass a timezone-aware (UTC) datetime")
-        return value.timestamp()
-    return float(value)
-
-
-@dataclass(frozen=True, slots=True)
-class Article:
-    id: ArticleId
-    category: str | None = None
-    published_at: Time | None = None
-    group: Hashable | None = None
-    title: str = ""
-    text: str = ""
-    vector: Sequence[float] | np.ndarray | None = None
-    withdrawn: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,17 +261,18 @@ class RecommendationEngine:
             self._size += 1
         else:
             self._titles[index] = article.title
-        if article.published_at is not None:
-            self._published[index] = _ts(article.published_at)
-        self._category[index] = self._category_index(article.category)
+        if article.published is not None:
+            self._published[index] = timestamp(article.published)
+        self._category[index] = self._category_index(article.category or None)
         if article.group is not None:
             self._group[index] = self._groups.setdefault(
                 article.group, len(self._groups)
             )
         self._withdrawn[index] = article.withdrawn
         vector = article.vector
-        if vector is None and (article.title or article.text):
-            vector = self.vectors.vector(f"{article.title}\n{article.text}")
+        text = article.text()
+        if vector is None and text:
+            vector = self.vectors.vector(text)
         if vector is not None:
             self._vector[index] = np.asarray(vector, dtype=np.float32)
         self._trending_cache = None
@@ -319,7 +299,7 @@ class RecommendationEngine:
         return index
 
     def record_impression(self, article_ids: Iterable[ArticleId], at: Time) -> None:
-        when = _ts(at)
+        when = timestamp(at)
         self._impressions_seen = True
         for article_id in article_ids:
             index = self._known(article_id)
@@ -336,7 +316,7 @@ class RecommendationEngine:
         self, article_id: ArticleId, at: Time, history: Iterable[ArticleId] = ()
     ) -> None:
         """A reader opened `article_id`; `history` is what they read before it."""
-        when = _ts(at)
+        when = timestamp(at)
         index = self._known(article_id)
         category = int(self._category[index])
         self._clicks.add(index, when)
@@ -552,7 +532,7 @@ class RecommendationEngine:
 
         `skipped`: articles this reader was shown earlier and did not open.
         """
-        when = _ts(now)
+        when = timestamp(now)
         read = self._reader(history)
         indices = np.array([self._index.get(a, -1) for a in candidate_ids], dtype=int)
         if not len(indices):
@@ -608,7 +588,7 @@ class RecommendationEngine:
         exclude: Iterable[ArticleId] = (),
         skipped: Iterable[ArticleId] = (),
     ) -> list[Recommendation]:
-        when = _ts(now)
+        when = timestamp(now)
         read = self._reader(history)
         parts_of_candidates = [self._general(when)]
         for source in self._coread_sources(read):

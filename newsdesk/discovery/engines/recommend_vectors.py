@@ -4,32 +4,22 @@ Pure Python + numpy. Any object with `dim` and `vector(text) -> ndarray | None` 
 replace `HashingTfidf` (see `VectorSource`); the related-articles engine's vectors are
 meant to plug in here later, or callers pass ready-made vectors on `Article.vector`.
 
-The hashing trick keeps memory fixed (no vocabulary) and lets articles be vectorised
-one at a time as they arrive; IDF comes from the document frequencies seen so far,
-which is what a live site knows at publication time.
+Words are the related engine's (`text.content_words`), so both engines read a text
+the same way. The hashing trick keeps memory fixed (no vocabulary) and lets articles
+be vectorised one at a time as they arrive; IDF comes from the document frequencies
+seen so far, which is what a live site knows at publication time.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-import re
 from collections import Counter
 from typing import Protocol
 
 import numpy as np
 
-_TOKEN = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
-
-# A short list is enough: IDF already damps frequent words, this only keeps the
-# commonest ones from colliding with content words in a small hash space.
-_STOP_TEXT = """
-    the a an and or of to in on for with at by from as is are was were be been it its
-    this that these those he she they we you his her their our your not but have has
-    had will would can could after before over about into than then so if up out new
-    says said
-"""
-STOPWORDS = frozenset(_STOP_TEXT.split())
+from .text import content_words
 
 
 class VectorSource(Protocol):
@@ -41,7 +31,9 @@ class VectorSource(Protocol):
 
 
 def tokens(text: str) -> list[str]:
-    words = [w for w in _TOKEN.findall(text.lower()) if w not in STOPWORDS]
+    """Content words (text.content_words: the related engine's words and stop
+    list) and the pairs of adjacent ones."""
+    words = content_words(text)
     return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
 
 

@@ -1,6 +1,7 @@
 """Related articles, near-duplicates and story clusters: the pure engine.
 
-No Django here (a test enforces it): articles come in as `Article` dataclasses and
+No Django here (a test enforces it): articles come in as `Article` dataclasses
+(engines/article.py, shared with the recommender) and
 results go out as ids or `Match` dataclasses, so a Django adapter only maps ORM
 rows to `Article` and stores the bytes of `to_bytes()`.
 
@@ -83,25 +84,12 @@ from typing import Any
 
 import numpy as np
 
+from .article import Article, Time, timestamp
 from .duplicates import DuplicateConfig, DuplicateIndex
 from .text import KIND_WEIGHTS, weighted_features
 
 FORMAT_VERSION = 2
 DAY = 86400.0
-
-
-@dataclass(frozen=True, slots=True)
-class Article:
-    """One article as the engine sees it. `published` must be timezone-aware;
-    `None` means "now" (the time it is added)."""
-
-    id: Hashable
-    title: str
-    body: str = ""
-    standfirst: str = ""
-    tags: tuple[str, ...] = ()
-    category: str = ""
-    published: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,12 +139,11 @@ class RelatedConfig:
         return cls(**data)
 
 
-def _timestamp(published: datetime | None) -> float:
+def _timestamp(published: Time | None) -> float:
+    """An unknown publication time is the time the article is added."""
     if published is None:
         return datetime.now(UTC).timestamp()
-    if published.tzinfo is None:
-        raise ValueError("Article.published must be timezone-aware (UTC)")
-    return published.timestamp()
+    return timestamp(published)
 
 
 class _Grow:
@@ -789,7 +776,7 @@ class RelatedEngine:
             npz = np.load(io.BytesIO(data), allow_pickle=False)
             arrays = {name: npz[name] for name in npz.files}
             meta = json.loads(arrays["meta"].tobytes().decode())
-        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        except (EOFError, OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
             raise ValueError(f"not a related-engine index: {exc}") from exc
         if meta.get("version") != FORMAT_VERSION:
             raise ValueError(

@@ -54,7 +54,9 @@ from typing import Any
 
 import numpy as np
 
-from .related import DAY, Article, RelatedEngine, _jsonable_id
+from .article import Article
+from .protocols import RelatedEngineProtocol
+from .related import DAY, _jsonable_id
 from .text import names
 
 FORMAT_VERSION = 1
@@ -196,7 +198,9 @@ class StoryEngine:
         log, self._log = self._log, []
         return log
 
-    def representative(self, key: Hashable, related: RelatedEngine) -> Hashable | None:
+    def representative(
+        self, key: Hashable, related: RelatedEngineProtocol
+    ) -> Hashable | None:
         """The member nearest the story's centroid (its most typical report,
         whose headline names the story best), among its newest
         REPRESENTATIVE_POOL; ties go to the earliest."""
@@ -215,7 +219,7 @@ class StoryEngine:
         return {key: self.members(key) for key in self._stories}
 
     # -- writes -------------------------------------------------------------------
-    def add(self, article: Article, related: RelatedEngine) -> Hashable:
+    def add(self, article: Article, related: RelatedEngineProtocol) -> Hashable:
         """Place an article (already in `related`) in a story; returns its key. An
         article that is already placed is taken out and placed again."""
         aid = article.id
@@ -401,7 +405,7 @@ class StoryEngine:
         self._log.append((gone.key, keep.key))
 
     def remove(
-        self, article_id: Hashable, related: RelatedEngine | None = None
+        self, article_id: Hashable, related: RelatedEngineProtocol | None = None
     ) -> Hashable | None:
         """Take an article out of its story; returns the story's key (None when
         unknown). Call it before `related.remove`, with `related`, so the
@@ -431,7 +435,7 @@ class StoryEngine:
     def build(
         self,
         articles: Iterable[Article],
-        related: RelatedEngine,
+        related: RelatedEngineProtocol,
         *,
         progress: Callable[..., Iterable[Article]] | None = None,
     ) -> None:
@@ -518,7 +522,7 @@ class StoryEngine:
             for old in self._merged:
                 self.resolve(old)  # a foreign file must not hold a merge cycle
         except (
-            OSError, KeyError, IndexError, TypeError, AssertionError,
+            EOFError, OSError, KeyError, IndexError, TypeError, AssertionError,
             zipfile.BadZipFile,
         ) as exc:  # fmt: skip
             raise ValueError(f"not a story-engine state: {exc}") from exc

@@ -62,11 +62,11 @@ def engine_article(row: dict, *, group=None) -> engine.Article:
     published = row.get("published_at")
     return engine.Article(
         row["id"],
-        category=row.get("category__name"),
-        published_at=published.timestamp() if published else None,
+        category=row.get("category__name") or "",
+        published=published.timestamp() if published else None,
         group=group,
         title=row.get("headline", ""),
-        text=row.get("standfirst", ""),
+        standfirst=row.get("standfirst", ""),
     )
 
 

@@ -26,7 +26,7 @@ import fcntl
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from django.conf import settings
@@ -34,6 +34,7 @@ from django.db import connection, transaction
 from django.utils.module_loading import import_string
 
 from newsdesk.cache.receivers import purge_tags
+from newsdesk.discovery.engines.protocols import RelatedEngineProtocol
 from newsdesk.discovery.engines.related import Article as EngineArticle
 from newsdesk.discovery.engines.related import RelatedEngine
 from newsdesk.discovery.engines.stories import StoryEngine
@@ -54,18 +55,26 @@ _lock = threading.Lock()
 _cache: dict[str, object] = {}
 
 
-def engine_factory() -> RelatedEngine:
-    """A new, empty engine from NEWSDESK_RELATED_ENGINE (dotted path of a class
-    or factory); the built-in engine by default."""
+def engine_class() -> type[RelatedEngineProtocol]:
+    """The engine class named in NEWSDESK_RELATED_ENGINE (dotted path); the
+    built-in RelatedEngine by default. It both makes new engines and loads saved
+    ones, so an engine named in settings stays itself across reloads."""
     path = settings.NEWSDESK_RELATED_ENGINE
-    factory: Callable[[], RelatedEngine] = (
-        import_string(path) if path else RelatedEngine
-    )
-    return factory()
+    return import_string(path) if path else RelatedEngine
 
 
-def _class_name(obj: object) -> str:
-    return f"{type(obj).__module__}.{type(obj).__qualname__}"
+def engine_factory() -> RelatedEngineProtocol:
+    """A new, empty engine of the configured class."""
+    return engine_class()()
+
+
+def load_engine(data: bytes) -> RelatedEngineProtocol:
+    """A saved engine, loaded by the configured class (ValueError if unreadable)."""
+    return engine_class().from_bytes(data)
+
+
+def _class_name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def to_engine(article: Article) -> EngineArticle:
@@ -83,7 +92,7 @@ def to_engine(article: Article) -> EngineArticle:
 class _Slot:
     """The engines a writer works on; a rebuild swaps in new ones."""
 
-    def __init__(self, engine: RelatedEngine, stories: StoryEngine):
+    def __init__(self, engine: RelatedEngineProtocol, stories: StoryEngine):
         self.engine = engine
         self.stories = stories
 
@@ -144,7 +153,7 @@ def _writer(*, load: bool = True) -> Iterator[_Slot]:
             defaults={
                 "token": token,
                 "generation": generation,
-                "engine": _class_name(slot.engine),
+                "engine": _class_name(type(slot.engine)),
                 "related": slot.engine.to_bytes(),
                 "stories": slot.stories.to_bytes(),
             },
@@ -152,7 +161,7 @@ def _writer(*, load: bool = True) -> Iterator[_Slot]:
         _cache.update(engine=slot.engine, stories=slot.stories, token=token)
 
 
-def _load(stamp: tuple[str, int] | None) -> tuple[RelatedEngine, StoryEngine]:
+def _load(stamp: tuple[str, int] | None) -> tuple[RelatedEngineProtocol, StoryEngine]:
     """This database's engines: the cached ones if nobody saved since, else
     the saved ones; built from the live articles when there are none, when
     they are unreadable, or when they belong to another engine class."""
@@ -162,14 +171,14 @@ def _load(stamp: tuple[str, int] | None) -> tuple[RelatedEngine, StoryEngine]:
     engines = None
     row = IndexState.objects.filter(name=STATE).first() if stamp else None
     if row is not None:
-        fresh = engine_factory()
-        if row.engine != _class_name(fresh):
+        wanted = _class_name(engine_class())
+        if row.engine != wanted:
             log.warning("related index of %s: rebuilding for %s", row.engine,
-                        _class_name(fresh))  # fmt: skip
+                        wanted)  # fmt: skip
         else:
             try:
                 engines = (
-                    type(fresh).from_bytes(bytes(row.related)),
+                    load_engine(bytes(row.related)),
                     StoryEngine.from_bytes(bytes(row.stories)),
                 )
             except ValueError:
@@ -190,7 +199,7 @@ def _live_articles():
     )
 
 
-def _build_engines(*, progress=None) -> tuple[RelatedEngine, StoryEngine]:
+def _build_engines(*, progress=None) -> tuple[RelatedEngineProtocol, StoryEngine]:
     """New engines holding every live article of this database."""
     engine = engine_factory()
     articles = [to_engine(a) for a in _live_articles().iterator(chunk_size=1000)]
@@ -201,7 +210,7 @@ def _build_engines(*, progress=None) -> tuple[RelatedEngine, StoryEngine]:
 
 
 def _store_results(
-    engine: RelatedEngine,
+    engine: RelatedEngineProtocol,
     stories: StoryEngine,
     ids: Iterable[int],
     *,
@@ -307,7 +316,7 @@ def index_articles(ids: Iterable[int]) -> int:
         story_actions.refresh_stories(touched, stories, engine)
         # The pages showing the lists that changed, on every host (a new
         # article's neighbours list it now); after the lists are committed.
-        tags = sorted(map(caching.article_tag, changed))
+        tags = sorted(map(caching.page_tag, changed))
         transaction.on_commit(lambda: _purge(tags))
     return len(affected - gone)
 

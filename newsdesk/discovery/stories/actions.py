@@ -20,7 +20,7 @@ from collections.abc import Hashable, Iterable
 from django.db import transaction
 from django.db.models import Max, Min
 
-from newsdesk.discovery.engines.related import RelatedEngine
+from newsdesk.discovery.engines.protocols import RelatedEngineProtocol
 from newsdesk.discovery.engines.stories import StoryEngine
 from newsdesk.discovery.models import Cluster, Story, StoryPin
 from newsdesk.discovery.stories.selectors import STORIES_TAG, story_tag
@@ -149,7 +149,7 @@ def purge_story_pages(pks: Iterable[int]) -> None:
 def refresh_stories(
     pks: Iterable[int],
     stories: StoryEngine | None = None,
-    related: RelatedEngine | None = None,
+    related: RelatedEngineProtocol | None = None,
 ) -> None:
     """Recompute the size, times and (unless pinned) title of stories from
     their live members. The title is the headline of the member the engine
@@ -175,7 +175,10 @@ def refresh_stories(
 
 
 def _title(
-    story: Story, members, stories: StoryEngine | None, related: RelatedEngine | None
+    story: Story,
+    members,
+    stories: StoryEngine | None,
+    related: RelatedEngineProtocol | None,
 ) -> str:
     if stories and related and story.key is not None and story.key.isdigit():
         # Engine keys are article ids; a key re-made after a delete is a tuple
