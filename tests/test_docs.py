@@ -53,7 +53,7 @@ def _real_defaults(names) -> dict:
     code = (
         "import json, sys; import newsdesk.settings as s; "
         "print(json.dumps({n: getattr(s, n) for n in sys.argv[1:] if hasattr(s, n)}, "
-        "default=str))"
+        "default=lambda v: sorted(v) if isinstance(v, set | frozenset) else str(v)))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code, *sorted(names)],
