@@ -289,3 +289,31 @@ def get_or_create_source(name: str, **defaults) -> Source:
     `defaults` when there is none. Ingest, its command and the demo use it."""
     source, _ = Source.objects.get_or_create(name=name[:200], defaults=defaults)
     return source
+
+
+@transaction.atomic
+def do_set_lead_image(
+    article: Article,
+    *,
+    name: str,
+    width: int | None,
+    height: int | None,
+    alt: str,
+    caption: str,
+    credit: str,
+    licence: str,
+) -> Article:
+    """Make the stored file `name` the article's lead image (ingest's images).
+
+    The caller checked the file (Pillow opened it within the pixel limit) and
+    gives non-empty alt text, credit and licence, as `Article.clean` asks.
+    Renditions are made once per file: an image shared by articles reuses them.
+    """
+    article.lead_image.name = name
+    article.lead_image_width, article.lead_image_height = width, height
+    article.lead_image_alt = alt
+    article.lead_image_caption = caption
+    article.lead_image_credit = credit
+    article.lead_image_licence = licence
+    _store(article, created=False, now=timezone.now(), tags=None, touch=False)
+    return article
