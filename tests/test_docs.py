@@ -72,8 +72,10 @@ def _same(documented: str, real) -> bool:
             return float(documented) == float(real)
         except ValueError:
             return False
-    if isinstance(real, list):
+    if isinstance(real, list | tuple):
         return documented == ",".join(map(str, real))
+    if isinstance(real, set | frozenset):  # a comma-separated list read as a set
+        return set(documented.split(",")) == set(map(str, real))
     return documented == str(real)
 
 
