@@ -53,7 +53,7 @@ def _real_defaults(names) -> dict:
     code = (
         "import json, sys; import newsdesk.settings as s; "
         "print(json.dumps({n: getattr(s, n) for n in sys.argv[1:] if hasattr(s, n)}, "
-        "default=str))"
+        "default=lambda o: sorted(o) if isinstance(o, (set, frozenset)) else str(o)))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code, *sorted(names)],
@@ -72,10 +72,8 @@ def _same(documented: str, real) -> bool:
             return float(documented) == float(real)
         except ValueError:
             return False
-    if isinstance(real, list | tuple):
+    if isinstance(real, list):  # sets come sorted
         return documented == ",".join(map(str, real))
-    if isinstance(real, set | frozenset):  # a comma-separated list read as a set
-        return set(documented.split(",")) == set(map(str, real))
     return documented == str(real)
 
 
