@@ -53,7 +53,7 @@ def _real_defaults(names) -> dict:
     code = (
         "import json, sys; import newsdesk.settings as s; "
         "print(json.dumps({n: getattr(s, n) for n in sys.argv[1:] if hasattr(s, n)}, "
-        "default=lambda v: sorted(v) if isinstance(v, set | frozenset) else str(v)))"
+        "default=lambda o: sorted(o) if isinstance(o, (set, frozenset)) else str(o)))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code, *sorted(names)],
@@ -72,7 +72,7 @@ def _same(documented: str, real) -> bool:
             return float(documented) == float(real)
         except ValueError:
             return False
-    if isinstance(real, list):
+    if isinstance(real, list):  # sets come sorted
         return documented == ",".join(map(str, real))
     return documented == str(real)
 

@@ -315,15 +315,5 @@ def do_set_lead_image(
     article.lead_image_caption = caption
     article.lead_image_credit = credit
     article.lead_image_licence = licence
-    article.save(
-        update_fields=[
-            "lead_image", "lead_image_width", "lead_image_height", "lead_image_alt",
-            "lead_image_caption", "lead_image_credit", "lead_image_licence",
-            "modified_at",
-        ]
-    )  # fmt: skip
-    images.ensure_renditions(
-        name, focal_x=article.lead_image_focal_x, focal_y=article.lead_image_focal_y
-    )
-    _announce(article.pk)
+    _store(article, created=False, now=timezone.now(), tags=None, touch=False)
     return article

@@ -22,7 +22,8 @@ page's lists) by registering here from its own `AppConfig.ready()`:
   its `template` is rendered with (None or {} shows nothing). Articles it lists
   go under the key "articles", so the page is purged when they change; other
   purge tags it depends on (news.caching) under "cache_tags", also when its
-  template shows nothing yet.
+  template shows nothing yet. Members it adds to the page's NewsArticle
+  structured data (JSON-LD, e.g. `isPartOf`) go under "jsonld" as a dict.
 - `scripts` are static paths the page loads (deferred) while the extension shows.
 
 Slots of the article page (news/article.html, in page order): "meta" in the
@@ -40,7 +41,7 @@ newsdesk.conf.load_plugin: "" is what the owning app registered, "off" none
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -177,6 +178,7 @@ class Parts:
     scripts: list[str]
     articles: list  # every article the extensions show (purge tags)
     tags: list[str]  # other purge tags the extensions depend on
+    jsonld: dict = field(default_factory=dict)  # NewsArticle members they add
 
 
 def page_parts(request, article, blocks, *, page: str = "article") -> Parts:
@@ -187,6 +189,7 @@ def page_parts(request, article, blocks, *, page: str = "article") -> Parts:
     scripts: list[str] = []
     articles: list = []
     tags: list[str] = []
+    jsonld: dict = {}
     for ext in extensions(page=page):
         if ext.is_block:
             block = by_key.get(ext.key)
@@ -200,6 +203,9 @@ def page_parts(request, article, blocks, *, page: str = "article") -> Parts:
                 continue
             articles += list(context.get("articles", ()))
             tags += list(context.get("cache_tags", ()))
+            jsonld.update(context.get("jsonld") or {})
         slots[ext.slot].append(Part(ext.key, ext.template, context))
         scripts += [s for s in ext.scripts if s not in scripts]
-    return Parts(slots=slots, scripts=scripts, articles=articles, tags=tags)
+    return Parts(
+        slots=slots, scripts=scripts, articles=articles, tags=tags, jsonld=jsonld
+    )

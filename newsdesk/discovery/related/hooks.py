@@ -18,4 +18,16 @@ def full_coverage_context(request, article) -> dict:
     queries). The link shows the story's size: the page goes stale with the
     story (its purge tag), also while the story has one report."""
     coverage, tags = coverage_and_tags(article)
-    return {"full_coverage": coverage, "cache_tags": tags}
+    context: dict = {"full_coverage": coverage, "cache_tags": tags}
+    if coverage:
+        # schema.org: the article is part of the story's collection page.
+        url = request.build_absolute_uri(coverage["url"])
+        context["jsonld"] = {
+            "isPartOf": {
+                "@type": "CollectionPage",
+                "@id": url,
+                "url": url,
+                "name": coverage["title"],
+            }
+        }
+    return context
