@@ -24,8 +24,8 @@ from xml.sax.saxutils import escape
 import feedparser
 import pytest
 
-from newsdesk.ingest.actions import do_import_file
 from newsdesk.ingest.processor import Target
+from newsdesk.ingest.runs import do_import_file
 from newsdesk.news import actions
 from newsdesk.news.models import Article, Category, Source
 from tests.conftest import require

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 
-from newsdesk.ingest import actions
+from newsdesk.ingest import runs
 from newsdesk.ingest.models import Feed, IngestError, Tombstone
 from newsdesk.ingest.rules import parse_rules
 
@@ -47,7 +47,7 @@ class FeedAdmin(admin.ModelAdmin):
     @admin.action(description="Fetch the selected feeds now")
     def fetch_now(self, request, queryset):
         for feed in queryset.select_related("source", "category"):
-            run = actions.do_run_feed(feed)
+            run = runs.do_run_feed(feed)
             level = messages.ERROR if run.status == "error" else messages.SUCCESS
             self.message_user(
                 request,

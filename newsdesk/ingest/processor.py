@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from newsdesk.ingest import actions as ingest_actions
 from newsdesk.ingest import rules as rules_mod
 from newsdesk.ingest.duplicates import (
     NearDuplicates,
@@ -298,10 +299,8 @@ class Run:
 
     def withdraw(self, item: Item) -> str:
         source = self.target.source
-        Tombstone.objects.get_or_create(
-            source=source,
-            external_id=item.guid,
-            defaults={"reason": f"wire {item.status}"},
+        ingest_actions.do_bury(
+            source_id=source.pk, external_id=item.guid, reason=f"wire {item.status}"
         )
         self.tombstones.add(item.guid)
         article = (

@@ -7,7 +7,7 @@ from django.apps import apps
 from django.utils import timezone
 from django_tasks import task
 
-from newsdesk.ingest import actions
+from newsdesk.ingest import actions, runs
 
 TASK_PATH = "newsdesk.ingest.tasks.run_due_feeds"
 
@@ -16,15 +16,15 @@ TASK_PATH = "newsdesk.ingest.tasks.run_due_feeds"
 def run_due_feeds() -> dict:
     """Poll every due feed, then enqueue the next poll. Idempotent."""
     try:
-        runs = actions.do_run_feeds(due_only=True)
+        feed_runs = runs.do_run_feeds(due_only=True)
     finally:
         # Even if the run broke (the database went away, a bug), the chain of
         # polls must go on: the next run is enqueued whatever happened.
         schedule()
     return {
-        "feeds": len(runs),
-        "errors": sum(r.status == "error" for r in runs),
-        "created": sum(r.counts.created for r in runs),
+        "feeds": len(feed_runs),
+        "errors": sum(r.status == "error" for r in feed_runs),
+        "created": sum(r.counts.created for r in feed_runs),
     }
 
 

@@ -18,7 +18,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from newsdesk.ingest import actions, parsers, tasks
+from newsdesk.ingest import actions, parsers, runs, tasks
 from newsdesk.ingest.fetcher import FetchConfig, FetchError, fetch, resolve
 from newsdesk.ingest.models import Feed, IngestError
 from newsdesk.news.models import Article
@@ -38,7 +38,7 @@ def add_feed(url, *, name="", category="world"):
 
 def run(feed):
     feed.refresh_from_db()
-    return actions.do_run_feed(feed)
+    return runs.do_run_feed(feed)
 
 
 def add_hostile_feed(feed_server):
@@ -79,10 +79,10 @@ def test_a_hostile_feed_is_marked_failed_and_the_others_run(
     hostile = add_hostile_feed(feed_server)
     good = add_feed(feed_server.serve("/good.xml", GOOD_RSS), name="Good")
     # The hostile feed is due first, as in the probe (it died there every run).
-    runs = actions.do_run_feeds(due_only=True)
-    assert [r.feed_id for r in runs] == [hostile.pk, good.pk]
-    assert [r.status for r in runs] == ["error", "ok"]
-    assert runs[1].counts.created == 2
+    feed_runs = runs.do_run_feeds(due_only=True)
+    assert [r.feed_id for r in feed_runs] == [hostile.pk, good.pk]
+    assert [r.status for r in feed_runs] == ["error", "ok"]
+    assert feed_runs[1].counts.created == 2
     hostile.refresh_from_db()
     assert hostile.consecutive_errors == 1
     assert hostile.last_error == "not a usable JSON document: nested too deeply"
@@ -106,16 +106,16 @@ def test_an_unexpected_error_in_one_feed_does_not_stop_the_run(
 ):
     first = add_feed(feed_server.serve("/a.xml", GOOD_RSS), name="A")
     second = add_feed(feed_server.serve("/b.xml", make_other_rss()), name="B")
-    real = actions.process_items
+    real = runs.process_items
 
     def process_items(target, items, **kwargs):
         if target.feed.pk == first.pk:
             raise RuntimeError("disk full")
         return real(target, items, **kwargs)
 
-    monkeypatch.setattr(actions, "process_items", process_items)
-    runs = actions.do_run_feeds(due_only=True)
-    assert [r.status for r in runs] == ["error", "ok"]
+    monkeypatch.setattr(runs, "process_items", process_items)
+    feed_runs = runs.do_run_feeds(due_only=True)
+    assert [r.status for r in feed_runs] == ["error", "ok"]
     first.refresh_from_db()
     assert first.last_error == "RuntimeError: disk full"
     assert IngestError.objects.get(feed=first).stage == "run"

@@ -13,7 +13,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from newsdesk.ingest import actions
+from newsdesk.ingest import actions, runs
 from newsdesk.ingest.images import ImageRejected, check_image
 from newsdesk.ingest.models import Feed, IngestError, RemoteImage
 from newsdesk.news.images import Rendition
@@ -74,7 +74,7 @@ def media_content(url: str, *, credit="Jane Doe/AP", alt="Cranes at dusk") -> st
 
 def add_and_run(url: str):
     feed = actions.check_add_feed(url, category="world", publish=True)
-    return feed, actions.do_run_feed(feed)
+    return feed, runs.do_run_feed(feed)
 
 
 def article(n: int) -> Article:
@@ -196,7 +196,7 @@ def test_one_image_is_fetched_and_rendered_once(feed_server, ingest_settings, wo
         "/pics.xml",
         rss(item(1, media_content(url)), item(2, media_content(url)), item(3)),
     )
-    actions.do_run_feed(Feed.objects.get(pk=feed.pk))
+    runs.do_run_feed(Feed.objects.get(pk=feed.pk))
     assert image_requests(feed_server) == ["/img/shared.jpg"]
     assert set(renditions.values_list("pk", flat=True)) == made
 
@@ -211,7 +211,7 @@ def test_an_editors_lead_image_is_never_replaced(feed_server, ingest_settings, w
     story.lead_image_licence = "Staff photo"
     story.save()
     feed_server.serve("/pics.xml", rss(item(1, media_content(url))))
-    actions.do_run_feed(Feed.objects.get(pk=feed.pk))
+    runs.do_run_feed(Feed.objects.get(pk=feed.pk))
     story.refresh_from_db()
     assert (
         story.lead_image.name.startswith("lead/")
@@ -343,7 +343,7 @@ def test_images_left_over_the_time_budget_come_with_the_next_run(
     # The feed's validators are dropped so the unchanged feed is read again.
     assert Feed.objects.get(pk=feed.pk).etag == ""
     ingest_settings.NEWSDESK_INGEST_IMAGE_BUDGET = 60
-    result = actions.do_run_feed(Feed.objects.get(pk=feed.pk))
+    result = runs.do_run_feed(Feed.objects.get(pk=feed.pk))
     assert result.status == "ok" and result.counts.images_stored == 1
     assert article(1).lead_image
     assert Feed.objects.get(pk=feed.pk).etag
@@ -356,7 +356,7 @@ def test_a_failed_url_is_not_fetched_again_at_every_poll(
     feed_url = feed_server.serve("/pics.xml", rss(item(1, media_content(bad))))
     feed, _ = add_and_run(feed_url)
     feed_server.serve("/pics.xml", rss(item(1, media_content(bad)), item(2)))
-    actions.do_run_feed(Feed.objects.get(pk=feed.pk))
+    runs.do_run_feed(Feed.objects.get(pk=feed.pk))
     assert image_requests(feed_server) == ["/img/bad.jpg"]
     assert RemoteImage.objects.get().error
     assert IngestError.objects.filter(stage="image").count() == 1

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from newsdesk.ingest import actions, tasks
+from newsdesk.ingest import actions, runs, tasks
 from newsdesk.ingest.models import Feed, IngestError, Tombstone
 from newsdesk.news.models import Article, Source
 
@@ -26,7 +26,7 @@ def add_feed(url, *, category="world", publish=True, rules="", name=""):
 
 def run(feed):
     feed.refresh_from_db()
-    return actions.do_run_feed(feed)
+    return runs.do_run_feed(feed)
 
 
 def test_latin1_feed_lands_and_rerun_changes_nothing(

@@ -23,9 +23,9 @@ import feedparser
 import pytest
 from django.utils import timezone
 
-from newsdesk.ingest.actions import do_import_file
 from newsdesk.ingest.models import IngestError
 from newsdesk.ingest.processor import Target
+from newsdesk.ingest.runs import do_import_file
 from newsdesk.news import actions
 from newsdesk.news.models import Article, Category, Source, Tag
 from tests.conftest import require

@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from newsdesk.ingest import actions, tasks
+from newsdesk.ingest import actions, runs, tasks
 from newsdesk.ingest.models import Feed
 from newsdesk.ingest.processor import Target
 from newsdesk.ingest.rules import parse_rules
@@ -79,7 +79,7 @@ class Command(BaseCommand):
         if source is not None and not Source.objects.filter(pk=source).exists():
             raise CommandError(f"no source with id {source}")
         while True:
-            self._report(actions.do_run_feeds(source_id=source, due_only=not all))
+            self._report(runs.do_run_feeds(source_id=source, due_only=not all))
             if not loop:
                 return
             now = timezone.now()
@@ -121,7 +121,7 @@ class Command(BaseCommand):
                 publish=publish,
                 noindex=not index,
             )
-        counts = actions.do_import_file(file, target=target, format=format)
+        counts = runs.do_import_file(file, target=target, format=format)
         self.stdout.write(json.dumps({"source": target.source.pk, **counts.as_dict()}))
 
     def handle_schedule(self, **_):
