@@ -277,7 +277,8 @@ NEWSDESK_READER_PAGE_URL = env_str("NEWSDESK_READER_PAGE_URL", "/reader/")
 # order (the rest follow in registration order), and keys never shown.
 NEWSDESK_ARTICLE_EXTENSIONS = env_list("NEWSDESK_ARTICLE_EXTENSIONS", [])
 NEWSDESK_ARTICLE_EXTENSIONS_OFF = env_list("NEWSDESK_ARTICLE_EXTENSIONS_OFF", [])
-# Sitemap classes (dotted paths) listed in the sitemap index after the built-in ones.
+# More sitemap classes (dotted paths) listed in the sitemap index after the built-in
+# ones and those apps register (discovery's stories).
 NEWSDESK_SITEMAPS = env_list("NEWSDESK_SITEMAPS", [])
 # Panels of the newsroom dashboard (the admin's front page), in dotted paths of
 # callables (request) -> newsdesk.news.dashboard.Panel.
@@ -353,11 +354,6 @@ NEWSDESK_RELATED_INLINE_MAX = env_int(
     "NEWSDESK_RELATED_INLINE_MAX", 20, minimum=0, maximum=100_000
 )
 NEWSDESK_RELATED_STORED = env_int("NEWSDESK_RELATED_STORED", 10, minimum=1, maximum=50)
-if "newsdesk.discovery.stories.sitemaps.StorySitemap" not in NEWSDESK_SITEMAPS:
-    NEWSDESK_SITEMAPS = [
-        *NEWSDESK_SITEMAPS,
-        "newsdesk.discovery.stories.sitemaps.StorySitemap",
-    ]
 # Personal recommendations (docs/discovery-recommend.md).
 NEWSDESK_RECOMMENDER = env_str(
     "NEWSDESK_RECOMMENDER", "newsdesk.discovery.recommend.adapters.EngineRecommender"

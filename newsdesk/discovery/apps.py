@@ -29,10 +29,12 @@ def register_page_extensions() -> None:
     from newsdesk.discovery.recommend.selectors import recommended_fallback
     from newsdesk.discovery.related import hooks
     from newsdesk.discovery.related.providers import duplicate_groups, related
+    from newsdesk.discovery.stories.sitemaps import StorySitemap
     from newsdesk.news import extensions
     from newsdesk.news.blocks import more_news, newest_in_category
 
     extensions.register_duplicate_groups(duplicate_groups)
+    extensions.register_sitemap(StorySitemap)
     extensions.register_extra(
         "also-reported-by",
         slot="body",

@@ -4,9 +4,9 @@ image extension for lead images, and a Google News sitemap of the last 48 hours.
 Django's sitemap framework has no news extension, so the news sitemap is written
 with its XML generator; the index lists it like any other section.
 
-Other apps add sections through NEWSDESK_SITEMAPS (dotted paths of Sitemap
-classes with a `section` name and, optionally, their `cache_tags`), so news
-imports none of them.
+Other apps add sections from their `ready()` with news.extensions.register_sitemap
+(Sitemap classes with a `section` name and, optionally, their `cache_tags`), and
+operators through NEWSDESK_SITEMAPS (dotted paths), so news imports none of them.
 """
 
 from __future__ import annotations
@@ -18,11 +18,10 @@ from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps import views as sitemap_views
 from django.http import Http404, HttpResponse
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.xmlutils import SimplerXMLGenerator
 from django.views.decorators.http import require_safe
 
-from newsdesk.news import caching, selectors
+from newsdesk.news import caching, extensions, selectors
 from newsdesk.news.images import lead_images
 from newsdesk.news.models import Category
 
@@ -88,10 +87,10 @@ SITEMAPS = {
 
 
 def sitemaps() -> dict[str, type[Sitemap]]:
-    """The built-in sections, then those of NEWSDESK_SITEMAPS (by `section`)."""
+    """The built-in sections, then those apps registered (news.extensions) and
+    those of NEWSDESK_SITEMAPS (by `section`)."""
     found: dict[str, type[Sitemap]] = dict(SITEMAPS)
-    for path in settings.NEWSDESK_SITEMAPS:
-        cls = import_string(path)
+    for cls in extensions.registered_sitemaps():
         found.setdefault(cls.section, cls)
     return found
 
