@@ -33,7 +33,6 @@ Prints one JSON line: {"n", "corpus", "engine", "baselines", ["stories",
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
@@ -49,6 +48,7 @@ from tqdm import tqdm
 from newsdesk.discovery.engines.related import Article, RelatedEngine
 from newsdesk.discovery.engines.stories import StoryEngine
 
+from .data import jsonl_objects
 from .ranking import RankingScores, pair_scores
 
 K = 10
@@ -157,33 +157,24 @@ def _label(obj: dict[str, Any]) -> str | None:
 
 def _read_jsonl(path: Path, limit: int | None) -> list[Labelled]:
     items = []
-    with path.open(encoding="utf-8-sig") as f:
-        for line_no, line in enumerate(f, start=1):
-            if limit is not None and len(items) >= limit:
-                break
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"--data {path}:{line_no}: not JSON ({exc})") from exc
-            if not isinstance(obj, dict) or "id" not in obj or "title" not in obj:
-                raise ValueError(
-                    f"--data {path}:{line_no}: each line must be an object with at "
-                    "least id, title and published"
-                )
-            category = obj.get("category") or (obj.get("categories") or [""])[0]
-            when = obj.get("published")
-            article = Article(
-                id=obj["id"],
-                title=obj.get("title") or "",
-                body=obj.get("body") or "",
-                standfirst=obj.get("standfirst") or "",
-                tags=tuple(obj.get("tags") or ()),
-                category=category or "",
-                published=_parse_time(when, f"{path}:{line_no}") if when else None,
-            )
-            items.append(Labelled(article, _label(obj)))
+    for line_no, obj in jsonl_objects(
+        path,
+        limit=limit,
+        valid=lambda o: "id" in o and "title" in o,
+        expected="id, title and published",
+    ):
+        category = obj.get("category") or (obj.get("categories") or [""])[0]
+        when = obj.get("published")
+        article = Article(
+            id=obj["id"],
+            title=obj.get("title") or "",
+            body=obj.get("body") or "",
+            standfirst=obj.get("standfirst") or "",
+            tags=tuple(obj.get("tags") or ()),
+            category=category or "",
+            published=_parse_time(when, f"{path}:{line_no}") if when else None,
+        )
+        items.append(Labelled(article, _label(obj)))
     return items
 
 

@@ -29,7 +29,6 @@ taken over the top 10; recall@10 divides by all relevant items.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -37,6 +36,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from .data import jsonl_objects
 from .ranking import ndcg_at
 
 K = 10
@@ -59,29 +59,20 @@ def read_items(path: Path, *, limit: int | None = None) -> list[dict[str, Any]]:
     if not path.is_file():
         raise OSError(f"--data {path}: no such file")
     items = []
-    with path.open(encoding="utf-8-sig") as f:
-        for line_no, line in enumerate(f, start=1):
-            if limit is not None and len(items) >= limit:
-                break
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"--data {path}:{line_no}: not JSON ({exc})") from exc
-            if not isinstance(obj, dict) or not obj.get("id") or not obj.get("title"):
-                raise ValueError(
-                    f"--data {path}:{line_no}: each line must be an object with at "
-                    "least id, title, body, published and topics"
-                )
-            try:
-                day = date.fromisoformat(str(obj.get("published", ""))[:10])
-            except ValueError as exc:
-                raise ValueError(
-                    f"--data {path}:{line_no}: bad published {obj.get('published')!r}"
-                ) from exc
-            obj["_published"] = datetime.combine(day, time(12), tzinfo=UTC)
-            items.append(obj)
+    for line_no, obj in jsonl_objects(
+        path,
+        limit=limit,
+        valid=lambda o: bool(o.get("id")) and bool(o.get("title")),
+        expected="id, title, body, published and topics",
+    ):
+        try:
+            day = date.fromisoformat(str(obj.get("published", ""))[:10])
+        except ValueError as exc:
+            raise ValueError(
+                f"--data {path}:{line_no}: bad published {obj.get('published')!r}"
+            ) from exc
+        obj["_published"] = datetime.combine(day, time(12), tzinfo=UTC)
+        items.append(obj)
     if not items:
         raise ValueError(f"--data {path}: no items")
     return items
