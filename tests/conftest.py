@@ -41,13 +41,20 @@ def require(available: bool, reason: str) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_process_state():
-    """Per-process copies (the section tree, shared block lists) never outlive
-    a test's rollback."""
+    """Per-process copies (the section tree, shared block lists, Django's
+    content types) never outlive a test's rollback. A transactional test
+    flushes the database and post_migrate makes the content types again under
+    new ids, while Django's in-process cache would still hand out the old ones
+    (an admin log row then points at a missing content type)."""
+    from django.contrib.contenttypes.models import ContentType
+
     from newsdesk.news.blocks import forget_shared_lists
     from newsdesk.news.selectors import forget_categories
 
     forget_categories()
     forget_shared_lists()
+    ContentType.objects.clear_cache()
     yield
     forget_categories()
     forget_shared_lists()
+    ContentType.objects.clear_cache()
