@@ -17,7 +17,9 @@ import ssl
 import subprocess
 import sys
 import time
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -415,35 +417,70 @@ def test_nginx_sample_config_is_valid(tmp_path):
     assert "test is successful" in result.stderr
 
 
-@pytest.mark.slow
-def test_https_through_nginx_is_served_not_redirected(tmp_path):
-    """Behind the proxy, NEWSDESK_SSL_REDIRECT=1 must not 301 https requests to
-    themselves: the proxy's X-Forwarded-Proto is trusted. Direct http still 301s."""
+@dataclass
+class ProxiedSite:
+    app_port: int
+    http_port: int
+    https_port: int
+
+
+@contextmanager
+def nginx_in_front(
+    tmp_path: Path, *, bind: str = "", **overrides: str
+) -> Iterator[ProxiedSite]:
+    """A migrated newsdesk `serve` behind the shipped deploy/nginx.conf (TLS with
+    a throwaway certificate); `bind` makes nginx reach the app from that
+    address. Both processes are stopped on exit."""
     require(os.path.exists(NGINX), "nginx is missing (apt-get install nginx)")
     require(OPENSSL is not None, "openssl is missing (apt-get install openssl)")
-    data = tmp_path / "data"
     proxy = tmp_path / "nginx"
     proxy.mkdir()
-    env = newsdesk_env(data, NEWSDESK_ALLOWED_HOSTS="127.0.0.1")
+    env = newsdesk_env(
+        tmp_path / "data", NEWSDESK_ALLOWED_HOSTS="127.0.0.1", **overrides
+    )
     subprocess.run(
         [sys.executable, "-m", "newsdesk", "migrate", "--noinput", "-v", "0"],
         env=env, check=True, timeout=300,
     )  # fmt: skip
-    app_port, http_port, https_port = free_port(), free_port(), free_port()
-    main = nginx_site(app_port, http_port, https_port, proxy)
+    site = ProxiedSite(free_port(), free_port(), free_port())
+    main = nginx_site(site.app_port, site.http_port, site.https_port, proxy)
+    if bind:
+        conf = (proxy / "site.conf").read_text()
+        conf = conf.replace(
+            "proxy_pass http://newsdesk;",
+            f"proxy_pass http://newsdesk;\nproxy_bind {bind};",
+        )
+        (proxy / "site.conf").write_text(conf)
     app = subprocess.Popen(
-        [sys.executable, "-m", "newsdesk", "serve", "--port", str(app_port),
+        [sys.executable, "-m", "newsdesk", "serve", "--port", str(site.app_port),
          "--workers", "1"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     nginx = subprocess.Popen(
         [NGINX, "-p", str(proxy), "-e", str(proxy / "error.log"), "-c", main,
          "-g", "daemon off;"],
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        wait_for_port(app_port, app)
-        wait_for_port(https_port, nginx)
+        wait_for_port(site.app_port, app)
+        wait_for_port(site.https_port, nginx)
+        yield site
+    finally:
+        for process in (nginx, app):
+            process.terminate()
+        for process in (nginx, app):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.mark.slow
+def test_https_through_nginx_is_served_not_redirected(tmp_path):
+    """Behind the proxy, NEWSDESK_SSL_REDIRECT=1 must not 301 https requests to
+    themselves: the proxy's X-Forwarded-Proto is trusted. Direct http still 301s."""
+    with nginx_in_front(tmp_path) as site:
         tls = ssl._create_unverified_context()  # noqa: S323 - our throwaway cert
 
         def get(conn: http.client.HTTPConnection, path: str):
@@ -453,7 +490,7 @@ def test_https_through_nginx_is_served_not_redirected(tmp_path):
             return response
 
         via_proxy = http.client.HTTPSConnection(
-            "127.0.0.1", https_port, context=tls, timeout=30
+            "127.0.0.1", site.https_port, context=tls, timeout=30
         )
         for path in ("/", "/admin/login/"):
             response = get(via_proxy, path)
@@ -465,24 +502,19 @@ def test_https_through_nginx_is_served_not_redirected(tmp_path):
         cookie = response.getheader("Set-Cookie")
         assert "csrftoken=" in cookie and "Secure" in cookie
 
-        plain = get(http.client.HTTPConnection("127.0.0.1", http_port, timeout=30), "/")
+        plain = get(
+            http.client.HTTPConnection("127.0.0.1", site.http_port, timeout=30), "/"
+        )
         assert plain.status == 301
         assert plain.getheader("Location").startswith("https://127.0.0.1")
 
         # Straight to the app without the proxy's header: plain http, redirected.
-        direct = get(http.client.HTTPConnection("127.0.0.1", app_port, timeout=30), "/")
+        direct = get(
+            http.client.HTTPConnection("127.0.0.1", site.app_port, timeout=30), "/"
+        )
         assert direct.status == 301
         assert direct.getheader("Location") == "https://127.0.0.1/"
         assert direct.getheader("Strict-Transport-Security") is None
-    finally:
-        for process in (nginx, app):
-            process.terminate()
-        for process in (nginx, app):
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 @pytest.mark.parametrize("unit", ["newsdesk.service", "newsdesk-worker.service"])

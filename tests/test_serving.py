@@ -626,7 +626,6 @@ def test_media_in_scale_out_goes_through_the_storage_api(
 
 def test_the_media_storage_comes_from_the_environment(tmp_path):
     import json
-    import os
     import subprocess
     import sys
 
@@ -667,53 +666,12 @@ def test_forwarded_proto_is_believed_only_from_the_proxy(tmp_path):
     redirect. nginx connects from 127.0.0.2 here, the only trusted proxy."""
     import http.client
     import ssl
-    import subprocess
-    import sys
 
-    from tests.conftest import require
-    from tests.test_security import (
-        NGINX,
-        OPENSSL,
-        free_port,
-        newsdesk_env,
-        nginx_site,
-        wait_for_port,
-    )
+    from tests.test_security import nginx_in_front
 
-    require(os.path.exists(NGINX), "nginx is missing (apt-get install nginx)")
-    require(OPENSSL is not None, "openssl is missing (apt-get install openssl)")
-    proxy = tmp_path / "nginx"
-    proxy.mkdir()
-    env = newsdesk_env(
-        tmp_path / "data",
-        NEWSDESK_ALLOWED_HOSTS="127.0.0.1",
-        NEWSDESK_TRUSTED_PROXIES="127.0.0.2",
-    )
-    subprocess.run(
-        [sys.executable, "-m", "newsdesk", "migrate", "--noinput", "-v", "0"],
-        env=env, check=True, timeout=300,
-    )  # fmt: skip
-    app_port, http_port, https_port = free_port(), free_port(), free_port()
-    main = nginx_site(app_port, http_port, https_port, proxy)
-    site = (proxy / "site.conf").read_text()
-    site = site.replace(
-        "proxy_pass http://newsdesk;",
-        "proxy_pass http://newsdesk;\nproxy_bind 127.0.0.2;",
-    )
-    (proxy / "site.conf").write_text(site)
-    app = subprocess.Popen(
-        [sys.executable, "-m", "newsdesk", "serve", "--port", str(app_port),
-         "--workers", "1"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    nginx = subprocess.Popen(
-        [NGINX, "-p", str(proxy), "-e", str(proxy / "error.log"), "-c", main,
-         "-g", "daemon off;"],
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        wait_for_port(app_port, app)
-        wait_for_port(https_port, nginx)
+    with nginx_in_front(
+        tmp_path, bind="127.0.0.2", NEWSDESK_TRUSTED_PROXIES="127.0.0.2"
+    ) as site:
         tls = ssl._create_unverified_context()  # noqa: S323 - our throwaway cert
 
         def get(conn, path="/", **headers):
@@ -723,7 +681,7 @@ def test_forwarded_proto_is_believed_only_from_the_proxy(tmp_path):
             return response
 
         via_proxy = http.client.HTTPSConnection(
-            "127.0.0.1", https_port, context=tls, timeout=30
+            "127.0.0.1", site.https_port, context=tls, timeout=30
         )
         first = get(via_proxy)
         assert first.status == 200
@@ -731,20 +689,11 @@ def test_forwarded_proto_is_believed_only_from_the_proxy(tmp_path):
         again = get(via_proxy, **{"X-Forwarded-Proto": "http"})
         assert again.status == 200 and again.getheader("Age") is not None
         # Straight to the server, the same claim from an untrusted peer.
-        direct = http.client.HTTPConnection("127.0.0.1", app_port, timeout=30)
+        direct = http.client.HTTPConnection("127.0.0.1", site.app_port, timeout=30)
         spoofed = get(direct, **{"X-Forwarded-Proto": "https"})
         assert spoofed.status == 301, spoofed.status
         assert spoofed.getheader("Location") == "https://127.0.0.1/"
         assert spoofed.getheader("Age") is None
-    finally:
-        for process in (nginx, app):
-            process.terminate()
-        for process in (nginx, app):
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def test_forwarded_proto_from_an_untrusted_peer_is_dropped_in_django_too(
