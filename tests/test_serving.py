@@ -9,8 +9,8 @@ import re
 import time
 
 import pytest
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, connection
+from django.core.signals import request_started
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -19,6 +19,7 @@ from newsdesk.engagement.models import Reaction
 from newsdesk.engagement.readers import COOKIE_NAME, cookie_key
 from newsdesk.news import actions
 from newsdesk.news.models import Article
+from tests.wsgi_client import run_wsgi
 
 pytestmark = pytest.mark.django_db
 
@@ -198,8 +199,6 @@ def test_a_repeat_is_a_hit_with_no_query(site, page_cache):
 
 
 def wsgi_get(path, *, cookie="", etag=""):
-    from newsdesk.wsgi import application
-
     environ = {
         "REQUEST_METHOD": "GET", "PATH_INFO": path, "SERVER_NAME": "127.0.0.1",
         "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "wsgi.input": io.BytesIO(),
@@ -209,23 +208,8 @@ def wsgi_get(path, *, cookie="", etag=""):
         environ["HTTP_COOKIE"] = cookie
     if etag:
         environ["HTTP_IF_NONE_MATCH"] = etag
-    seen = {}
-
-    def start_response(status, headers, exc_info=None):
-        seen["status"], seen["headers"] = status, dict(headers)
-
-    # The production handler closes "old" connections when a request starts
-    # and ends: inside the test's transaction (autocommit off) that closes the
-    # test's connection on PostgreSQL (a no-op on in-memory SQLite). Django's
-    # test client switches this off the same way.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        body = b"".join(application(environ, start_response))
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
-    return seen["status"], seen["headers"], body
+    status, headers, body = run_wsgi(environ)
+    return status, dict(headers), body
 
 
 def test_hits_are_answered_in_front_of_django(site, page_cache):

@@ -5,12 +5,10 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 
 from newsdesk.engagement import selectors
 from newsdesk.engagement.readers import COOKIE_NAME
-from newsdesk.wsgi import application
+from tests.wsgi_client import run_wsgi
 
 from .conftest import CHROME, reader_cookie
 
@@ -25,21 +23,7 @@ def call(path, *, method="POST", cookie="", host="127.0.0.1", ua=CHROME):
     }  # fmt: skip
     if cookie:
         environ["HTTP_COOKIE"] = cookie
-    seen = {}
-
-    def start_response(status, headers):
-        seen["status"], seen["headers"] = status, headers
-
-    # As Django's test client does: the test's transaction must outlive the
-    # request, so the handler may not close the connection at its end.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        body = b"".join(application(environ, start_response))
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
-    return seen["status"], seen["headers"], body
+    return run_wsgi(environ)
 
 
 def test_beacon_lane_counts_and_sets_the_reader_cookie(counter, article):
