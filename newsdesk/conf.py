@@ -72,6 +72,14 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
+def refuse_replaced(replaced: dict[str, str]) -> None:
+    """Stop start-up when a setting that no longer exists is set, saying what
+    replaced it (a silently ignored setting would look like it worked)."""
+    for name, instead in replaced.items():
+        if name in os.environ:
+            raise ImproperlyConfigured(f"{name} no longer exists: {instead}")
+
+
 OFF = "off"
 
 

@@ -19,6 +19,7 @@ from newsdesk.conf import (
     env_list,
     env_str,
     lockout_parameters,
+    refuse_replaced,
 )
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -275,6 +276,12 @@ NEWSDESK_DUPLICATE_GROUPS = env_str("NEWSDESK_DUPLICATE_GROUPS", "")
 NEWSDESK_READER_PAGE_URL = env_str("NEWSDESK_READER_PAGE_URL", "/reader/")
 # Page extensions the apps register (news.extensions): keys shown first, in this
 # order (the rest follow in registration order), and keys never shown.
+refuse_replaced(
+    {
+        "NEWSDESK_ARTICLE_EXTRAS": "list extension keys in NEWSDESK_ARTICLE_EXTENSIONS "
+        "(order) and NEWSDESK_ARTICLE_EXTENSIONS_OFF (hidden); docs/settings.md",
+    }
+)
 NEWSDESK_ARTICLE_EXTENSIONS = env_list("NEWSDESK_ARTICLE_EXTENSIONS", [])
 NEWSDESK_ARTICLE_EXTENSIONS_OFF = env_list("NEWSDESK_ARTICLE_EXTENSIONS_OFF", [])
 # More sitemap classes (dotted paths) listed in the sitemap index after the built-in

@@ -73,3 +73,12 @@ def test_database_connections_persist():
     assert sqlite["CONN_MAX_AGE"] is None
     pg = conf.database_from_url("postgres://u:p@h/d", sqlite_default="d")
     assert pg["CONN_MAX_AGE"] > 0 and pg["CONN_HEALTH_CHECKS"]
+
+
+def test_a_replaced_setting_stops_start_up_with_its_replacement(monkeypatch):
+    conf.refuse_replaced({"NEWSDESK_GONE": "use NEWSDESK_NEW"})  # unset: fine
+    monkeypatch.setenv("NEWSDESK_GONE", "")
+    with pytest.raises(
+        ImproperlyConfigured, match="NEWSDESK_GONE no longer exists: use NEWSDESK_NEW"
+    ):
+        conf.refuse_replaced({"NEWSDESK_GONE": "use NEWSDESK_NEW"})
