@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from newsdesk.news.models import Article
+from tests.news.admin_forms import article_form
 
 pytestmark = pytest.mark.django_db
 
@@ -22,30 +23,13 @@ def login(client, django_user_model):
 
 
 def form_data(category, **overrides):
-    data = {
+    fields = {
         "headline": "Council approves budget",
-        "slug": "",
-        "standfirst": "",
         "body": '<p onmouseover="x()">Approved.<script>alert(1)</script></p>',
-        "category": category.pk,
         "status": "draft",
-        "published_at_0": "",
-        "published_at_1": "",
-        "updated_at_0": "",
-        "updated_at_1": "",
-        "byline": "",
-        "credit": "",
-        "dateline": "",
-        "original_url": "",
-        "original_published_at_0": "",
-        "original_published_at_1": "",
-        "external_id": "",
-        "lead_image_alt": "",
-        "lead_image_caption": "",
-        "lead_image_credit": "",
+        **overrides,
     }
-    data.update(overrides)
-    return data
+    return article_form(category, **fields)
 
 
 def test_reporter_saves_drafts_but_cannot_publish(login, tree):

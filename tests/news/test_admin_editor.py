@@ -17,6 +17,7 @@ from newsdesk.news.editor import (
 )
 from newsdesk.news.models import Article, Tag
 from newsdesk.news.sanitize import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, clean_html
+from tests.news.admin_forms import article_form
 
 pytestmark = pytest.mark.django_db
 
@@ -30,32 +31,13 @@ def editor(client, django_user_model):
 
 
 def form(section, **overrides):
-    data = {
+    fields = {
         "headline": "Council approves budget",
-        "slug": "",
-        "standfirst": "",
         "body": "<p>Approved.</p>",
-        "category": section.pk,
-        "tag_names": "",
         "status": "draft",
-        "published_at_0": "",
-        "published_at_1": "",
-        "updated_at_0": "",
-        "updated_at_1": "",
-        "byline": "",
-        "credit": "",
-        "dateline": "",
-        "original_url": "",
-        "original_published_at_0": "",
-        "original_published_at_1": "",
-        "external_id": "",
-        "lead_image_alt": "",
-        "lead_image_caption": "",
-        "lead_image_credit": "",
-        "lead_image_licence": "",
+        **overrides,
     }
-    data.update(overrides)
-    return data
+    return article_form(section, **fields)
 
 
 def test_editor_markup_and_sanitizer_allowlist_match_exactly():

@@ -14,6 +14,7 @@ from PIL import features
 
 from newsdesk.news.images import Rendition, crop_box, do_make_renditions, formats
 from newsdesk.news.models import Article
+from tests.news.admin_forms import article_form
 
 pytestmark = pytest.mark.django_db
 PHOTO = Path(__file__).parent / "testdata" / "china.jpg"
@@ -40,24 +41,10 @@ def upload(name="china.jpg", data=None):
 
 
 def form(category, **overrides):
-    data = {
+    fields = {
         "headline": "Harbour lights",
-        "slug": "",
-        "standfirst": "",
         "body": "<p>Evening.</p>",
-        "category": category.pk,
         "status": "published",
-        "published_at_0": "",
-        "published_at_1": "",
-        "updated_at_0": "",
-        "updated_at_1": "",
-        "byline": "",
-        "credit": "",
-        "dateline": "",
-        "original_url": "",
-        "original_published_at_0": "",
-        "original_published_at_1": "",
-        "external_id": "",
         "lead_image": upload(),
         "lead_image_alt": "A pagoda roof against a blue sky",
         "lead_image_caption": "The old town.",
@@ -65,9 +52,9 @@ def form(category, **overrides):
         "lead_image_licence": "CC BY 2.0",
         "lead_image_focal_x": "50",
         "lead_image_focal_y": "50",
+        **overrides,
     }
-    data.update(overrides)
-    return data
+    return article_form(category, **fields)
 
 
 def test_upload_makes_renditions_and_the_page_serves_a_responsive_image(
