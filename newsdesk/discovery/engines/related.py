@@ -752,7 +752,6 @@ class RelatedEngine:
         }
         vocab = sorted(self._vocab, key=self._vocab.__getitem__)
         arrays: dict[str, Any] = {
-            "meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
             "vocab": np.frombuffer("\n".join(vocab).encode(), dtype=np.uint8),
             "df": self._df.a[: len(vocab)],
             "ts": self._ts.a[:n],
@@ -765,18 +764,14 @@ class RelatedEngine:
             "vec_weights": weights,
             **self._dups.to_state(),
         }
-        buf = io.BytesIO()
-        np.savez(buf, **arrays)
-        return buf.getvalue()
+        return pack_state(meta, arrays)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> RelatedEngine:
         """Load what `to_bytes` wrote. Raises ValueError on a foreign format."""
         try:
-            npz = np.load(io.BytesIO(data), allow_pickle=False)
-            arrays = {name: npz[name] for name in npz.files}
-            meta = json.loads(arrays["meta"].tobytes().decode())
-        except (EOFError, OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+            meta, arrays = unpack_state(data)
+        except ValueError as exc:
             raise ValueError(f"not a related-engine index: {exc}") from exc
         if meta.get("version") != FORMAT_VERSION:
             raise ValueError(
@@ -818,6 +813,25 @@ class RelatedEngine:
         self._rebuild_postings()
         self._dups = DuplicateIndex.from_state(arrays, self.config.duplicates)
         return self
+
+
+def pack_state(meta: dict, arrays: dict[str, Any]) -> bytes:
+    """An engine's state as .npz bytes (no pickle): `meta` as JSON, then arrays."""
+    buf = io.BytesIO()
+    encoded = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez(buf, meta=encoded, **arrays)
+    return buf.getvalue()
+
+
+def unpack_state(data: bytes) -> tuple[dict, dict[str, np.ndarray]]:
+    """(meta, arrays) of `pack_state` bytes. Raises ValueError when `data` is
+    not such a file (empty, truncated, another format)."""
+    try:
+        npz = np.load(io.BytesIO(data), allow_pickle=False)
+        arrays = {name: npz[name] for name in npz.files}
+        return json.loads(arrays.pop("meta").tobytes().decode()), arrays
+    except (EOFError, OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise ValueError(str(exc) or type(exc).__name__) from exc
 
 
 def _jsonable_id(value: Any) -> Hashable:

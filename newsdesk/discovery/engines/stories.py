@@ -45,8 +45,6 @@ Deterministic: the same articles added in the same order give the same stories;
 
 from __future__ import annotations
 
-import io
-import json
 import zipfile
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import asdict, dataclass
@@ -56,7 +54,7 @@ import numpy as np
 
 from .article import Article
 from .protocols import RelatedEngineProtocol
-from .related import DAY, _jsonable_id
+from .related import DAY, _jsonable_id, pack_state, unpack_state
 from .text import names
 
 FORMAT_VERSION = 1
@@ -475,22 +473,17 @@ class StoryEngine:
             return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
 
         arrays: dict[str, Any] = {
-            "meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
             "cen_len": cen_lens,
             "cen_terms": cat([s.terms for s in stories], np.int32),
             "cen_weights": cat([s.weights for s in stories], np.float32),
         }
-        buf = io.BytesIO()
-        np.savez(buf, **arrays)
-        return buf.getvalue()
+        return pack_state(meta, arrays)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> StoryEngine:
         """Load what `to_bytes` wrote. Raises ValueError on a foreign format."""
         try:
-            npz = np.load(io.BytesIO(data), allow_pickle=False)
-            arrays = {name: npz[name] for name in npz.files}
-            meta = json.loads(arrays["meta"].tobytes().decode())
+            meta, arrays = unpack_state(data)
             if meta.get("version") != FORMAT_VERSION:
                 raise ValueError(f"story format {meta.get('version')}")
             self = cls(StoryConfig(**meta["config"]))
