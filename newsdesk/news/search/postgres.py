@@ -1,7 +1,8 @@
 """PostgreSQL full-text search over news_article.search_vector (migration 0007:
 english stems after unaccent, headline A / standfirst B / text D, GIN index) and
 its vocabulary news_search_lexeme (lexeme, number of articles), kept exact by
-triggers.
+triggers (counted at commit, migration 0013; `time_limit` folds in the reading
+transaction's own changes first).
 
 Ranking is ts_rank_cd (cover density: words close together, as in a phrase,
 score higher), normalised by the log of the document length. Cost: the
@@ -152,6 +153,13 @@ class PostgresBackend(IndexedBackend):
         milliseconds = max(1, int(deadline.seconds * 1000))
         with transaction.atomic():
             with connection.cursor() as cursor:
-                # SET takes no parameters; the value is an int.
-                cursor.execute(f"SET LOCAL statement_timeout = {milliseconds}")
-            yield  # SET LOCAL ends with the transaction
+                # Local to the transaction. In the same round trip, the vocabulary
+                # changes this transaction made (articles written before the
+                # search, in an outer transaction) are counted: they are
+                # otherwise folded in at commit (migration 0013).
+                cursor.execute(
+                    "SELECT set_config('statement_timeout', %s, true), "
+                    "news_search_lexeme_fold()",
+                    [str(milliseconds)],
+                )
+            yield  # the timeout ends with the transaction
