@@ -247,11 +247,17 @@ class Run:
             raise Skip("another source already carries this URL")
         if self.target.near_duplicates:
             # Exact copies first: the near-duplicate check ignores short texts.
-            same = (
-                ContentFingerprint.objects.filter(digest=draft.digest)
-                .exclude(article__status=Article.Status.WITHDRAWN)
-                .values_list("article_id", flat=True)
-                .first()
+            # Unordered ([:1], not first()): ordered by id, the planner may walk
+            # the primary key testing each digest when the table has no
+            # statistics yet (a first big import), once per item.
+            same = next(
+                iter(
+                    ContentFingerprint.objects.filter(digest=draft.digest)
+                    .exclude(article__status=Article.Status.WITHDRAWN)
+                    .order_by()
+                    .values_list("article_id", flat=True)[:1]
+                ),
+                None,
             )
             if same is not None:
                 raise Skip(f"same headline and body as article {same}")
