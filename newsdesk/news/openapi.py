@@ -1,10 +1,13 @@
 """The OpenAPI 3.1 description of the ninjs API (served at /api/openapi.json).
 
 Written out by hand: the API has three GET endpoints and no serializer classes
-a generator could read.
+a generator could read. Other apps add their endpoints under /api/ through
+news.extensions.register_api_paths (discovery: /api/stories/{id}/).
 """
 
 from __future__ import annotations
+
+from newsdesk.news import extensions
 
 # What api.encode_cursor writes (microseconds since year 1, "_", an item id):
 # every string that matches is a cursor, anything else is a 400.
@@ -95,6 +98,14 @@ NINJS_ITEM = {
 
 
 def openapi_document(*, server: str) -> dict:
+    paths, schemas = extensions.api_paths()
+    doc = _document(server)
+    doc["paths"] |= paths
+    doc["components"]["schemas"] |= schemas
+    return doc
+
+
+def _document(server: str) -> dict:
     return {
         "openapi": "3.1.0",
         "info": {

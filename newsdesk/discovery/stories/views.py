@@ -12,7 +12,7 @@ from django.views.decorators.http import require_safe
 from newsdesk.discovery.models import Story
 from newsdesk.discovery.stories import actions as story_actions
 from newsdesk.discovery.stories import selectors as story_selectors
-from newsdesk.news import api, caching
+from newsdesk.news import api, caching, openapi
 from newsdesk.news.ninjs import NinjsArticle, NinjsStory, to_ninjs_story
 
 # Path ids beyond this cannot be a row id on any supported database.
@@ -96,3 +96,54 @@ def story_api(request, pk: str):
     response = api.json_response(request, doc)
     caching.add_tags(response, _tags(live, reports))
     return response
+
+
+def story_api_paths() -> tuple[dict, dict]:
+    """/api/stories/{id}/ in the API's OpenAPI document (news.openapi)."""
+    path = {
+        "get": {
+            "operationId": "getStory",
+            "summary": "One story: every report of one event, newest first",
+            "parameters": [
+                {
+                    "name": "id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1},
+                },
+                {"$ref": "#/components/parameters/IfNoneMatch"},
+            ],
+            "responses": {
+                "200": {
+                    "description": "The story; its reports are associations.",
+                    "headers": {"ETag": {"schema": {"type": "string"}}},
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/NinjsStory"}
+                        }
+                    },
+                },
+                "301": {
+                    "description": "A merged story: the one that absorbed it.",
+                    "headers": {
+                        "Location": {"schema": {"type": "string"}, "required": True}
+                    },
+                },
+                "304": openapi.NOT_MODIFIED,
+                "404": openapi.ERROR,
+            },
+        }
+    }
+    schema = {
+        "type": "object",
+        "description": (
+            "An IPTC ninjs 3.0 composite; its associations (rel report) are the "
+            "story's items, each with the uri of its /api/items/{id}/ document."
+        ),
+        "required": ["uri", "type", "pubStatus", "headlines", "standard"],
+        "properties": {
+            **openapi.NINJS_ITEM["properties"],
+            "type": {"type": "string", "enum": ["composite"]},
+        },
+    }
+    return {"/api/stories/{id}/": path}, {"NinjsStory": schema}
