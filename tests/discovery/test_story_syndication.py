@@ -20,14 +20,10 @@ from newsdesk.news.signals import pages_changed
 from tests.conftest import SHARED_DATA
 from tests.discovery import test_story_django as story_site
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("index_in_tmp")]
 
 # The story tests' fixtures: a small site with two stories and three loners.
-index_in_tmp, publish, site = (
-    story_site.index_in_tmp,
-    story_site.publish,
-    story_site.site,
-)
+publish, site = story_site.publish, story_site.site
 story_of = story_site.story_of
 
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
