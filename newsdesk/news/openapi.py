@@ -97,6 +97,47 @@ NINJS_ITEM = {
 }
 
 
+def get_by_id(
+    *,
+    operation_id: str,
+    summary: str,
+    description: str,
+    schema: str,
+    responses: dict | None = None,
+) -> dict:
+    """The path item of GET /api/<things>/{id}/: 200 (with its ETag) holding a
+    `schema` of the components, 304, 404, and any other `responses`."""
+    return {
+        "get": {
+            "operationId": operation_id,
+            "summary": summary,
+            "parameters": [
+                {
+                    "name": "id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1},
+                },
+                {"$ref": "#/components/parameters/IfNoneMatch"},
+            ],
+            "responses": {
+                "200": {
+                    "description": description,
+                    "headers": {"ETag": {"schema": {"type": "string"}}},
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": f"#/components/schemas/{schema}"}
+                        }
+                    },
+                },
+                "304": NOT_MODIFIED,
+                "404": ERROR,
+                **(responses or {}),
+            },
+        }
+    }
+
+
 def openapi_document(*, server: str) -> dict:
     paths, schemas = extensions.api_paths()
     doc = _document(server)
@@ -166,34 +207,12 @@ def _document(server: str) -> dict:
                     },
                 }
             },
-            "/api/items/{id}/": {
-                "get": {
-                    "operationId": "getItem",
-                    "summary": "One article (a withdrawn one is a kill notice)",
-                    "parameters": [
-                        {
-                            "name": "id",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "integer", "minimum": 1},
-                        },
-                        {"$ref": "#/components/parameters/IfNoneMatch"},
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": "The item.",
-                            "headers": {"ETag": {"schema": {"type": "string"}}},
-                            "content": {
-                                "application/json": {
-                                    "schema": {"$ref": "#/components/schemas/NinjsItem"}
-                                }
-                            },
-                        },
-                        "304": NOT_MODIFIED,
-                        "404": ERROR,
-                    },
-                }
-            },
+            "/api/items/{id}/": get_by_id(
+                operation_id="getItem",
+                summary="One article (a withdrawn one is a kill notice)",
+                description="The item.",
+                schema="NinjsItem",
+            ),
         },
         "components": {
             "parameters": {

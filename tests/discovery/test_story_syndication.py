@@ -177,6 +177,17 @@ def test_an_item_links_its_story(client, site, ninjs_validator):
     ]
 
 
+def test_the_story_api_is_in_the_openapi_document(client, site):
+    openapi = client.get("/api/openapi.json").json()
+    operation = openapi["paths"]["/api/stories/{id}/"]["get"]
+    assert set(operation["responses"]) == {"200", "301", "304", "404"}
+    story = story_of(site["quake0"])
+    doc = client.get(f"/api/stories/{story.pk}/").json()
+    jsonschema.validate(doc, openapi["components"]["schemas"]["NinjsStory"])
+    item = client.get(f"/api/items/{site['quake0'].pk}/").json()
+    jsonschema.validate(item, openapi["components"]["schemas"]["NinjsItem"])
+
+
 def test_story_api_ids_and_merges(client, site):
     quake, rates = story_of(site["quake0"]), story_of(site["rates0"])
     for bad in ("abc", "0", "424242", "99999999999999999999999", "-1"):

@@ -100,49 +100,29 @@ def story_api(request, pk: str):
 
 def story_api_paths() -> tuple[dict, dict]:
     """/api/stories/{id}/ in the API's OpenAPI document (news.openapi)."""
-    path = {
-        "get": {
-            "operationId": "getStory",
-            "summary": "One story: every report of one event, newest first",
-            "parameters": [
-                {
-                    "name": "id",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "integer", "minimum": 1},
+    path = openapi.get_by_id(
+        operation_id="getStory",
+        summary="One story: every report of one event, newest first",
+        description="The story; its reports are associations.",
+        schema="NinjsStory",
+        responses={
+            "301": {
+                "description": "A merged story: the one that absorbed it.",
+                "headers": {
+                    "Location": {"schema": {"type": "string"}, "required": True}
                 },
-                {"$ref": "#/components/parameters/IfNoneMatch"},
-            ],
-            "responses": {
-                "200": {
-                    "description": "The story; its reports are associations.",
-                    "headers": {"ETag": {"schema": {"type": "string"}}},
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/NinjsStory"}
-                        }
-                    },
-                },
-                "301": {
-                    "description": "A merged story: the one that absorbed it.",
-                    "headers": {
-                        "Location": {"schema": {"type": "string"}, "required": True}
-                    },
-                },
-                "304": openapi.NOT_MODIFIED,
-                "404": openapi.ERROR,
-            },
-        }
-    }
+            }
+        },
+    )
+    item = openapi.NINJS_ITEM
     schema = {
-        "type": "object",
+        **item,
         "description": (
             "An IPTC ninjs 3.0 composite; its associations (rel report) are the "
             "story's items, each with the uri of its /api/items/{id}/ document."
         ),
-        "required": ["uri", "type", "pubStatus", "headlines", "standard"],
         "properties": {
-            **openapi.NINJS_ITEM["properties"],
+            **item["properties"],
             "type": {"type": "string", "enum": ["composite"]},
         },
     }
