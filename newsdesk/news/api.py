@@ -189,12 +189,17 @@ def filtered_articles(params) -> tuple:
         raise BadRequest(f"unknown parameter {sorted(unknown)[0]!r}")
     qs = selectors.live_articles().select_related("source").prefetch_related("tags")
     # Filters naming nothing that exists match nothing: an empty page, as for any
-    # other filter without matches.
+    # other filter without matches. A NUL names nothing (and PostgreSQL refuses
+    # it in a query: not asked).
     if "category" in params:
-        category = Category.objects.filter(path=params["category"].strip("/")).first()
+        path = params["category"].strip("/")
+        category = (
+            Category.objects.filter(path=path).first() if "\x00" not in path else None
+        )
         qs = qs.filter(selectors.subtree_filter(category)) if category else qs.none()
     if "tag" in params:
-        qs = qs.filter(tags__slug=params["tag"])
+        tag = params["tag"]
+        qs = qs.filter(tags__slug=tag) if "\x00" not in tag else qs.none()
     if "source" in params:
         raw = params["source"]
         if not raw.isdigit() or int(raw) < 1:
