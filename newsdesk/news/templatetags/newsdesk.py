@@ -123,6 +123,43 @@ def time_element(value) -> str:
     return _time_element(value, int(time.time()), get_language() or "")
 
 
+def _list_item(a) -> str:
+    if a.date_only:
+        day = template_localtime(a.published_at)
+        when = format_html(
+            '<time datetime="{}">{}</time>',
+            date_filter(day, "Y-m-d"),
+            date_filter(day, "j M Y"),
+        )
+    else:
+        when = time_element(a.published_at)
+    category = a.category
+    note = getattr(a, "block_note", None)
+    return format_html(
+        '<li><a href="{}">{}</a> <span class="meta">{} · {}</span>{}</li>\n',
+        a.get_absolute_url(),
+        a.headline,
+        category.name if category is not None else "",
+        when,
+        format_html(' <span class="why">{}</span>', note) if note else "",
+    )
+
+
+@register.simple_tag
+def article_item(article) -> str:
+    """One article's list item (article_items)."""
+    return mark_safe(_list_item(article))  # noqa: S308 - format_html escaped it
+
+
+@register.simple_tag
+def article_items(articles) -> str:
+    """The `<li>` of each article in a list (blocks, section, topic and search
+    pages): link, section, date and the provider's note ("Because you read
+    ..."). Python rather than an {% include %} per item: a list item is drawn
+    ~15 times on every article page."""
+    return mark_safe("".join(_list_item(a) for a in articles))  # noqa: S308
+
+
 LEAD_IMAGE_SIZES = "(min-width: 64rem) 42rem, 100vw"
 
 
