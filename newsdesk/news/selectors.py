@@ -42,6 +42,29 @@ class _WithCategory(ModelIterable):
             yield article
 
 
+def attach_categories(articles) -> list[Article]:
+    """`articles` with their category set from the process's section tree (for
+    rows read without the ORM's queryset, e.g. Model.objects.raw)."""
+    by_pk = _category_tree().by_pk
+    cache = Article.category.field.set_cached_value
+    out = list(articles)
+    for article in out:
+        category = by_pk.get(article.category_id)
+        if category is not None:
+            cache(article, category)
+    return out
+
+
+def list_columns(alias: str) -> str:
+    """The SELECT list of an article in lists (no HEAVY_FIELDS), its table
+    named `alias`: for hand-written SQL read through Article.objects.raw."""
+    return ", ".join(
+        f"{alias}.{connection.ops.quote_name(f.column)}"
+        for f in Article._meta.concrete_fields
+        if f.name not in HEAVY_FIELDS
+    )
+
+
 def live_articles() -> QuerySet[Article]:
     qs = Article.objects.live()
     qs._iterable_class = _WithCategory
