@@ -15,6 +15,8 @@ from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
 from django.utils.translation import get_language
 
+from newsdesk.news.models import fast_reverse
+
 register = template.Library()
 
 _JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
@@ -158,6 +160,49 @@ def article_items(articles) -> str:
     ..."). Python rather than an {% include %} per item: a list item is drawn
     ~15 times on every article page."""
     return mark_safe("".join(_list_item(a) for a in articles))  # noqa: S308
+
+
+@register.simple_tag
+def fast_url(name: str, **kwargs) -> str:
+    """{% url name key=value %} at the cost of a string format (fast_reverse):
+    for the URLs every page repeats. Keyword arguments only."""
+    return fast_reverse(name, **kwargs)
+
+
+def _current_sections(context) -> set:
+    """What base.html's menu marks aria-current: the page's section and its
+    root, or the article's section and its root."""
+    ids = set()
+    category = context.get("category")
+    if category is not None and not isinstance(category, str):
+        ids.update((getattr(category, "pk", None), getattr(category, "root_id", None)))
+    article_category = getattr(context.get("article"), "category", None)
+    if article_category is not None:
+        ids.update((article_category.root_id, article_category.pk))
+    ids.discard(None)
+    return ids
+
+
+@register.simple_tag(takes_context=True)
+def section_menu(context, *, mark_current: bool = True) -> str:
+    """The `<li>` of each top-level section (the masthead and the footer):
+    Python rather than a template loop, as every page draws it twice."""
+    sections = context.get("sections")
+    if callable(sections):
+        sections = sections()
+    current = _current_sections(context) if mark_current else set()
+    return format_html_join(
+        "",
+        '<li><a href="{}"{}>{}</a></li>',
+        (
+            (
+                s.get_absolute_url(),
+                mark_safe(' aria-current="true"') if s.pk in current else "",  # noqa: S308
+                s.name,
+            )
+            for s in sections or ()
+        ),
+    )
 
 
 LEAD_IMAGE_SIZES = "(min-width: 64rem) 42rem, 100vw"
