@@ -7,6 +7,7 @@ import functools
 from django.utils import timezone
 
 from newsdesk.discovery.models import Cluster, RelatedLink
+from newsdesk.discovery.stories.selectors import cluster_of
 from newsdesk.news.models import LIVE_STATUSES, Article
 from newsdesk.news.selectors import attach_categories, list_columns
 
@@ -51,14 +52,12 @@ def duplicate_groups(article_ids) -> dict[int, int]:
     )
 
 
-def also_reported_by(article) -> list[Article]:
+def also_reported_by(article, *, cluster=...) -> list[Article]:
     """Other live members of the article's duplicate group: the same report
-    from other sources, shown once as "Also reported by" instead of in lists."""
-    group = (
-        Cluster.objects.filter(article_id=article.pk)
-        .values_list("duplicate_group", flat=True)
-        .first()
-    )
+    from other sources, shown once as "Also reported by" instead of in lists.
+    `cluster`: the article's stories.selectors.cluster_of row when read already."""
+    row = cluster_of(article.pk) if cluster is ... else cluster
+    group = row[0] if row is not None else None
     if group is None:
         return []
     members = Cluster.objects.filter(duplicate_group=group).exclude(
