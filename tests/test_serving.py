@@ -416,11 +416,17 @@ def test_live_lists_read_the_newest_first_indexes_without_statistics(
         .defer("body")
         .annotate(text_length=Length("body_text"))[:40],
         "featured lead": selectors.live_articles().filter(featured=True)[:1],
+        # A section with sub-sections: its articles are not all fetched and
+        # sorted (what the join on the category's path made SQLite do).
+        "section": selectors.category_articles(tree["business"])[:20],
     }
     for name, queryset in plans.items():
         plan = queryset.explain()
         assert "TEMP B-TREE" not in plan, (name, plan)
         assert "article_live_order" in plan or "article_lead_order" in plan, plan
+    # A section without sub-sections reads its own newest-first index.
+    plan = selectors.category_articles(tree["finance"])[:20].explain()
+    assert "TEMP B-TREE" not in plan and "article_cat_order" in plan, plan
 
 
 def test_shared_block_lists_are_asked_once_and_forgotten_on_change(
