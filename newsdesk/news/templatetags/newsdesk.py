@@ -125,16 +125,27 @@ def time_element(value) -> str:
     return _time_element(value, int(time.time()), get_language() or "")
 
 
-def _list_item(a) -> str:
+def _published(a) -> str:
     if a.date_only:
         day = template_localtime(a.published_at)
-        when = format_html(
+        return format_html(
             '<time datetime="{}">{}</time>',
             date_filter(day, "Y-m-d"),
             date_filter(day, "j M Y"),
         )
-    else:
-        when = time_element(a.published_at)
+    return time_element(a.published_at)
+
+
+@register.simple_tag
+def published(article) -> str:
+    """When `article` was published, as a <time>: the day alone when only the
+    day is known, else time_element (what news/_time.html draws, without an
+    {% include %} per list item)."""
+    return _published(article)
+
+
+def _list_item(a) -> str:
+    when = _published(a)
     category = a.category
     note = getattr(a, "block_note", None)
     return format_html(
