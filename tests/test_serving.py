@@ -700,3 +700,28 @@ def test_forwarded_proto_from_an_untrusted_peer_is_dropped_in_django_too(
     assert proxied.status_code == 200
     other = client.get("/", HTTP_X_FORWARDED_PROTO="https", REMOTE_ADDR="10.1.2.3")
     assert other.status_code == 301 and other["Location"].startswith("https://")
+
+
+def test_a_full_home_page_takes_its_lists_from_the_shared_copies(
+    make_category, make_article, settings
+):
+    """The home page shows the newest few dozen stories; its "More news" list
+    must still come from the shared copy (enough spares), not a query of its
+    own on every request."""
+    settings.NEWSDESK_SHARED_BLOCK_SECONDS = 60.0
+    settings.NEWSDESK_RECOMMENDED_PROVIDER = "off"
+    sections = [make_category(f"Section {i}") for i in range(8)]
+    for i in range(80):
+        make_article(sections[i % 8], age_hours=1 + i / 10)
+    from newsdesk.news.blocks import forget_shared_lists
+    from tests.news.test_pages import blocks_of
+
+    forget_shared_lists()
+    client = Client()
+    queries, html = _queries(client, "/")
+    shown = set(
+        re.findall(r'href="(/news/\d+/[^"]+)"', html.split('class="front-aside"')[0])
+    )
+    more = blocks_of(html).blocks["recommended"]
+    assert len(shown) > 25 and len(more) == 5, (len(shown), more)
+    assert queries <= 1, queries
