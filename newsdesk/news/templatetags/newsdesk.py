@@ -10,6 +10,7 @@ from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.template.defaultfilters import date as date_filter
 from django.templatetags.static import static
 from django.utils import timezone
+from django.utils.dates import MONTHS_3
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
@@ -103,6 +104,14 @@ def with_dateline(body: str, article) -> str:
     return mark_safe(f"<p>{lead}</p>{body}")  # noqa: S308
 
 
+def day_and_time(value) -> str:
+    """`value|date:"j M Y, H:i"` ("3 Mar 2026, 09:05") without the date
+    filter's general format parser (~30 µs a call, per list item)."""
+    local = template_localtime(value)
+    month = MONTHS_3[local.month].title()  # what the format's "M" shows
+    return f"{local.day} {month} {local.year:04d}, {local.hour:02d}:{local.minute:02d}"
+
+
 @functools.lru_cache(maxsize=8192)
 def _time_element(value, second: int, language: str) -> str:
     # `second` keys the memo to the current second: naturaltime's "3 minutes
@@ -110,7 +119,7 @@ def _time_element(value, second: int, language: str) -> str:
     return format_html(
         '<time datetime="{}" title="{} UTC">{}</time>',
         iso(value),
-        date_filter(template_localtime(value), "j M Y, H:i"),
+        day_and_time(value),
         naturaltime(value),
     )
 
