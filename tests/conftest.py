@@ -39,6 +39,18 @@ def require(available: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture
+def index_in_tmp(settings, tmp_path):
+    """A related (and story) index of the test's own: saved in its own data
+    folder, none loaded by an earlier test of this process before or after."""
+    from newsdesk.discovery.related import index as related_index
+
+    settings.DATA_DIR = tmp_path
+    related_index._cache.clear()
+    yield
+    related_index._cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_process_state():
     """Per-process copies (the section tree, shared block lists, Django's

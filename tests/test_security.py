@@ -479,12 +479,13 @@ def nginx_in_front(
 @pytest.mark.slow
 def test_https_through_nginx_is_served_not_redirected(tmp_path):
     """Behind the proxy, NEWSDESK_SSL_REDIRECT=1 must not 301 https requests to
-    themselves: the proxy's X-Forwarded-Proto is trusted. Direct http still 301s."""
+    themselves: the proxy's X-Forwarded-Proto is trusted. Direct http still 301s.
+    Purge tags stop at the proxy."""
     with nginx_in_front(tmp_path) as site:
         tls = ssl._create_unverified_context()  # noqa: S323 - our throwaway cert
 
-        def get(conn: http.client.HTTPConnection, path: str):
-            conn.request("GET", path, headers={"Host": "127.0.0.1"})
+        def get(conn: http.client.HTTPConnection, path: str, headers=None):
+            conn.request("GET", path, headers={"Host": "127.0.0.1", **(headers or {})})
             response = conn.getresponse()
             response.read()
             return response
@@ -501,6 +502,16 @@ def test_https_through_nginx_is_served_not_redirected(tmp_path):
             assert "default-src 'self'" in response.getheader("Content-Security-Policy")
         cookie = response.getheader("Set-Cookie")
         assert "csrftoken=" in cookie and "Secure" in cookie
+        # The purge tags (X-Cache-Tags) are for caches: nginx keeps them from
+        # readers, as deploy/varnish.vcl does; the app behind it sends them.
+        home = get(via_proxy, "/")
+        assert home.status == 200 and home.getheader("X-Cache-Tags") is None
+        behind = get(
+            http.client.HTTPConnection("127.0.0.1", site.app_port, timeout=30),
+            "/",
+            headers={"X-Forwarded-Proto": "https"},
+        )
+        assert behind.status == 200 and ",home," in behind.getheader("X-Cache-Tags")
 
         plain = get(
             http.client.HTTPConnection("127.0.0.1", site.http_port, timeout=30), "/"

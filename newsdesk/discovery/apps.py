@@ -30,6 +30,7 @@ def register_page_extensions() -> None:
     from newsdesk.discovery.related import hooks
     from newsdesk.discovery.related.providers import duplicate_groups, related
     from newsdesk.discovery.stories.sitemaps import StorySitemap
+    from newsdesk.discovery.stories.views import story_api_paths
     from newsdesk.news import extensions
     from newsdesk.news.blocks import more_news, newest_in_category
 
@@ -47,6 +48,8 @@ def register_page_extensions() -> None:
         template="discovery/_full_coverage.html",
         context=hooks.full_coverage_context,
     )
+    extensions.register_item_links("story", hooks.story_item_links)
+    extensions.register_api_paths(*story_api_paths())
     extensions.register_block(
         "related",
         title="Related",

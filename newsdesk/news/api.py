@@ -18,10 +18,16 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from newsdesk.news import caching, selectors
+from newsdesk.news import caching, extensions, selectors
 from newsdesk.news.images import LeadImage, lead_images
 from newsdesk.news.models import Article, Category
-from newsdesk.news.ninjs import NinjsArticle, NinjsPicture, NinjsRendition, to_ninjs
+from newsdesk.news.ninjs import (
+    NinjsArticle,
+    NinjsLink,
+    NinjsPicture,
+    NinjsRendition,
+    to_ninjs,
+)
 from newsdesk.news.openapi import CURSOR_PATTERN, openapi_document
 
 MAX_LIMIT = 100
@@ -60,7 +66,11 @@ def ninjs_picture(lead: LeadImage) -> NinjsPicture:
 
 
 def ninjs_article(
-    article: Article, *, site: str, image: LeadImage | None = None
+    article: Article,
+    *,
+    site: str,
+    image: LeadImage | None = None,
+    links: tuple[NinjsLink, ...] = (),
 ) -> NinjsArticle:
     """Adapter: one Article row -> the pure serializer's input."""
     source = article.source
@@ -91,6 +101,7 @@ def ninjs_article(
         licence=source.licence if source else "",
         licence_url=source.licence_url if source else "",
         image=ninjs_picture(image) if image is not None else None,
+        links=links,
     )
 
 
@@ -178,12 +189,17 @@ def filtered_articles(params) -> tuple:
         raise BadRequest(f"unknown parameter {sorted(unknown)[0]!r}")
     qs = selectors.live_articles().select_related("source").prefetch_related("tags")
     # Filters naming nothing that exists match nothing: an empty page, as for any
-    # other filter without matches.
+    # other filter without matches. A NUL names nothing (and PostgreSQL refuses
+    # it in a query: not asked).
     if "category" in params:
-        category = Category.objects.filter(path=params["category"].strip("/")).first()
+        path = params["category"].strip("/")
+        category = (
+            Category.objects.filter(path=path).first() if "\x00" not in path else None
+        )
         qs = qs.filter(selectors.subtree_filter(category)) if category else qs.none()
     if "tag" in params:
-        qs = qs.filter(tags__slug=params["tag"])
+        tag = params["tag"]
+        qs = qs.filter(tags__slug=tag) if "\x00" not in tag else qs.none()
     if "source" in params:
         raw = params["source"]
         if not raw.isdigit() or int(raw) < 1:
@@ -271,8 +287,18 @@ def item(request, pk: str):
     # canceled), so that downstream copies can be taken down too.
     site = _site(request)
     image = lead_images([article], site=site).get(article.pk)
-    response = _json(request, to_ninjs(ninjs_article(article, site=site, image=image)))
-    caching.add_tags(response, [caching.article_tag(article.pk)])
+    # Other apps' associations (discovery: the article's story), with the purge
+    # tags of what they show; `p<id>` as on the article's page, purged when
+    # what only this article shows changes (it joins a story).
+    links, tags = (
+        ([], []) if not article.is_live() else extensions.item_links(article, site)
+    )
+    doc = to_ninjs(ninjs_article(article, site=site, image=image, links=tuple(links)))
+    response = _json(request, doc)
+    caching.add_tags(
+        response,
+        [caching.article_tag(article.pk), caching.page_tag(article.pk), *tags],
+    )
     return response
 
 

@@ -26,6 +26,12 @@ page's lists) by registering here from its own `AppConfig.ready()`:
   structured data (JSON-LD, e.g. `isPartOf`) go under "jsonld" as a dict.
 - `scripts` are static paths the page loads (deferred) while the extension shows.
 
+An app also adds to the ninjs API (news.api): `register_item_links(links)`,
+where `links(article, site)` returns the article's `news.ninjs.NinjsLink`s
+(associations of /api/items/<id>/, e.g. its story) and the purge tags they
+depend on; `register_api_paths(paths, schemas)` documents the app's own
+endpoints under /api/ in /api/openapi.json.
+
 Slots of the article page (news/article.html, in page order): "meta" in the
 line under the headline, "body" right under the body, "main" at the end of the
 story, "aside" beside it. The home page shows its blocks in its aside.
@@ -83,6 +89,9 @@ class Extension:
 _registry: dict[str, Extension] = {}
 _duplicate_groups: list[Callable] = []
 _sitemaps: list[type] = []
+_item_links: dict[str, Callable] = {}
+_api_paths: dict[str, dict] = {}
+_api_schemas: dict[str, dict] = {}
 
 
 def _register(extension: Extension) -> Extension:
@@ -156,6 +165,34 @@ def get_duplicate_groups() -> Callable | None:
     """The duplicate-group lookup lists use, or None (no grouping)."""
     default = _duplicate_groups[0] if _duplicate_groups else None
     return load_plugin(settings.NEWSDESK_DUPLICATE_GROUPS, default)
+
+
+def register_item_links(key: str, links: Callable) -> None:
+    """`links(article, site) -> (links, tags)`: ninjs associations of the
+    article's API item (news.ninjs.NinjsLink, `site` the scheme and host to
+    prefix paths with) and the purge tags (news.caching) of what they show."""
+    _item_links[key] = links
+
+
+def item_links(article, site: str) -> tuple[list, list[str]]:
+    """Every registered app's links of one article's API item, and their tags."""
+    links: list = []
+    tags: list[str] = []
+    for provider in _item_links.values():
+        more, more_tags = provider(article, site)
+        links += more
+        tags += more_tags
+    return links, tags
+
+
+def register_api_paths(paths: dict[str, dict], schemas: dict[str, dict]) -> None:
+    """OpenAPI path items and component schemas of an app's endpoints under /api/."""
+    _api_paths.update(paths)
+    _api_schemas.update(schemas)
+
+
+def api_paths() -> tuple[dict[str, dict], dict[str, dict]]:
+    return dict(_api_paths), dict(_api_schemas)
 
 
 def extensions(*, page: str = "article") -> list[Extension]:

@@ -38,6 +38,19 @@ class NinjsPicture:
 
 
 @dataclass(frozen=True, slots=True)
+class NinjsLink:
+    """Another news object an item points to (its story): a ninjs association
+    named `name` with relationship `rel`, its own `uri`, headline and web page."""
+
+    name: str
+    rel: str
+    uri: str
+    type: str
+    headline: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class NinjsArticle:
     uri: str
     url: str
@@ -63,6 +76,7 @@ class NinjsArticle:
     licence: str = ""
     licence_url: str = ""
     image: NinjsPicture | None = None
+    links: tuple[NinjsLink, ...] = ()
     extra: dict = field(default_factory=dict)
 
 
@@ -106,6 +120,19 @@ def picture_association(p: NinjsPicture) -> dict:
         doc["usageTerms"] = p.licence
     if p.licence_url:
         doc["rightsInfo"] = {"linkedRights": p.licence_url}
+    return doc
+
+
+def link_association(link: NinjsLink) -> dict:
+    doc: dict = {"name": link.name, "rel": link.rel, "uri": link.uri, "type": link.type}
+    if link.headline:
+        doc["headlines"] = [
+            {"role": "main", "contentType": "text/plain", "value": link.headline}
+        ]
+    if link.url:
+        doc["renditions"] = [
+            {"name": "web", "href": link.url, "contentType": "text/html"}
+        ]
     return doc
 
 
@@ -167,8 +194,10 @@ def to_ninjs(a: NinjsArticle) -> dict:
                 "title": a.headline,
             }
         ]
-        if a.image is not None:
-            doc["associations"] = [picture_association(a.image)]
+        associations = [picture_association(a.image)] if a.image else []
+        associations += [link_association(link) for link in a.links]
+        if associations:
+            doc["associations"] = associations
     sources = []
     if a.source_name:
         source = {"name": a.source_name, "role": "originator"}
@@ -235,16 +264,9 @@ def to_ninjs_story(s: NinjsStory) -> dict:
             doc[key] = value
     associations = []
     for a in s.reports:
-        assoc: dict = {
-            "name": a.headline,
-            "rel": "report",
-            "uri": a.uri,
-            "type": "text",
-            "headlines": [
-                {"role": "main", "contentType": "text/plain", "value": a.headline}
-            ],
-            "renditions": [{"name": "web", "href": a.url, "contentType": "text/html"}],
-        }
+        assoc = link_association(
+            NinjsLink(a.headline, "report", a.uri, "text", a.headline, a.url)
+        )
         if a.published:
             assoc["firstCreated"] = _iso(a.published)
         if a.source_name:

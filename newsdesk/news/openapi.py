@@ -1,10 +1,13 @@
 """The OpenAPI 3.1 description of the ninjs API (served at /api/openapi.json).
 
 Written out by hand: the API has three GET endpoints and no serializer classes
-a generator could read.
+a generator could read. Other apps add their endpoints under /api/ through
+news.extensions.register_api_paths (discovery: /api/stories/{id}/).
 """
 
 from __future__ import annotations
+
+from newsdesk.news import extensions
 
 # What api.encode_cursor writes (microseconds since year 1, "_", an item id):
 # every string that matches is a cursor, anything else is a 400.
@@ -94,7 +97,56 @@ NINJS_ITEM = {
 }
 
 
+def get_by_id(
+    *,
+    operation_id: str,
+    summary: str,
+    description: str,
+    schema: str,
+    responses: dict | None = None,
+) -> dict:
+    """The path item of GET /api/<things>/{id}/: 200 (with its ETag) holding a
+    `schema` of the components, 304, 404, and any other `responses`."""
+    return {
+        "get": {
+            "operationId": operation_id,
+            "summary": summary,
+            "parameters": [
+                {
+                    "name": "id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1},
+                },
+                {"$ref": "#/components/parameters/IfNoneMatch"},
+            ],
+            "responses": {
+                "200": {
+                    "description": description,
+                    "headers": {"ETag": {"schema": {"type": "string"}}},
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": f"#/components/schemas/{schema}"}
+                        }
+                    },
+                },
+                "304": NOT_MODIFIED,
+                "404": ERROR,
+                **(responses or {}),
+            },
+        }
+    }
+
+
 def openapi_document(*, server: str) -> dict:
+    paths, schemas = extensions.api_paths()
+    doc = _document(server)
+    doc["paths"] |= paths
+    doc["components"]["schemas"] |= schemas
+    return doc
+
+
+def _document(server: str) -> dict:
     return {
         "openapi": "3.1.0",
         "info": {
@@ -155,34 +207,12 @@ def openapi_document(*, server: str) -> dict:
                     },
                 }
             },
-            "/api/items/{id}/": {
-                "get": {
-                    "operationId": "getItem",
-                    "summary": "One article (a withdrawn one is a kill notice)",
-                    "parameters": [
-                        {
-                            "name": "id",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "integer", "minimum": 1},
-                        },
-                        {"$ref": "#/components/parameters/IfNoneMatch"},
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": "The item.",
-                            "headers": {"ETag": {"schema": {"type": "string"}}},
-                            "content": {
-                                "application/json": {
-                                    "schema": {"$ref": "#/components/schemas/NinjsItem"}
-                                }
-                            },
-                        },
-                        "304": NOT_MODIFIED,
-                        "404": ERROR,
-                    },
-                }
-            },
+            "/api/items/{id}/": get_by_id(
+                operation_id="getItem",
+                summary="One article (a withdrawn one is a kill notice)",
+                description="The item.",
+                schema="NinjsItem",
+            ),
         },
         "components": {
             "parameters": {

@@ -16,7 +16,7 @@ from newsdesk.discovery.related import index as related_index
 from newsdesk.news import actions
 from newsdesk.news.models import Article, Source
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("index_in_tmp")]
 
 QUAKE = (
     "A magnitude 7.1 earthquake struck off the coast of {place} on Tuesday, "
@@ -37,14 +37,6 @@ OTHER = [
     "A new museum of modern art opened its doors in the old harbour district.",
     "Scientists reported a new species of frog found in the rainforest canopy.",
 ]
-
-
-@pytest.fixture(autouse=True)
-def index_in_tmp(settings, tmp_path):
-    settings.DATA_DIR = tmp_path
-    related_index._cache.clear()
-    yield
-    related_index._cache.clear()
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from newsdesk.discovery.stories.selectors import live_members
 from newsdesk.news import actions
 from newsdesk.news.models import Article
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("index_in_tmp")]
 
 QUAKE = (
     "A magnitude 7.1 earthquake struck off the coast of Chile on Tuesday, collapsing "
@@ -39,14 +39,6 @@ OTHER = [
     "The football club signed a new striker for a record transfer fee.",
     "Parliament passed the budget after a long night of negotiations.",
 ]
-
-
-@pytest.fixture(autouse=True)
-def index_in_tmp(settings, tmp_path):
-    settings.DATA_DIR = tmp_path
-    related_index._cache.clear()
-    yield
-    related_index._cache.clear()
 
 
 def publish(category, headline, body, *, age_hours=1.0):

@@ -14,7 +14,7 @@ from newsdesk.discovery.stories import actions as story_actions
 from newsdesk.news import actions
 from newsdesk.news.models import Article, Source
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("index_in_tmp")]
 
 QUAKE = [
     (
@@ -51,14 +51,6 @@ OTHER = [
     ("Budget passes", "Parliament passed the budget after a long night of talks."),
     ("Museum opens", "A museum of modern art opened its doors in the old harbour."),
 ]
-
-
-@pytest.fixture(autouse=True)
-def index_in_tmp(settings, tmp_path):
-    settings.DATA_DIR = tmp_path
-    related_index._cache.clear()
-    yield
-    related_index._cache.clear()
 
 
 @pytest.fixture

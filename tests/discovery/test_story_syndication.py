@@ -13,20 +13,17 @@ import pytest
 from django.test import Client
 
 from newsdesk.cache import pages
-from newsdesk.discovery.models import Story
+from newsdesk.discovery.models import Cluster, RelatedLink, Story
+from newsdesk.discovery.related import index as related_index
 from newsdesk.discovery.stories import actions as story_actions
 from newsdesk.news.signals import pages_changed
 from tests.conftest import SHARED_DATA
 from tests.discovery import test_story_django as story_site
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("index_in_tmp")]
 
 # The story tests' fixtures: a small site with two stories and three loners.
-index_in_tmp, publish, site = (
-    story_site.index_in_tmp,
-    story_site.publish,
-    story_site.site,
-)
+publish, site = story_site.publish, story_site.site
 story_of = story_site.story_of
 
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -141,6 +138,56 @@ def test_the_story_in_the_ninjs_api_validates(client, site, ninjs_validator):
     assert f'href="/api/stories/{story.pk}/"' in page
 
 
+def test_an_item_links_its_story(client, site, ninjs_validator):
+    quake, rates = story_of(site["quake1"]), story_of(site["rates0"])
+    response = client.get(f"/api/items/{site['quake1'].pk}/")
+    doc = response.json()
+    errors = sorted(ninjs_validator.iter_errors(doc), key=str)
+    assert not errors, [e.message for e in errors]
+    links = [a for a in doc["associations"] if a["rel"] == "story"]
+    assert links == [
+        {
+            "name": "story",
+            "rel": "story",
+            "uri": f"http://testserver/api/stories/{quake.pk}/",
+            "type": "composite",
+            "headlines": [
+                {"role": "main", "contentType": "text/plain", "value": quake.title}
+            ],
+            "renditions": [
+                {
+                    "name": "web",
+                    "href": "http://testserver" + quake.get_absolute_url(),
+                    "contentType": "text/html",
+                }
+            ],
+        }
+    ]
+    # The story's document lists the item back, and the item's cached copy
+    # goes with the story's purge tag.
+    story = client.get(links[0]["uri"].removeprefix("http://testserver")).json()
+    item_url = f"http://testserver/api/items/{site['quake1'].pk}/"
+    assert item_url in {a["uri"] for a in story["associations"]}
+    assert f",s{quake.pk}," in response["X-Cache-Tags"]
+    # A merged story's reports link the story that absorbed it.
+    story_actions.merge_stories([rates], quake)
+    doc = client.get(f"/api/items/{site['rates0'].pk}/").json()
+    assert [a["uri"] for a in doc["associations"] if a["rel"] == "story"] == [
+        f"http://testserver/api/stories/{quake.pk}/"
+    ]
+
+
+def test_the_story_api_is_in_the_openapi_document(client, site):
+    openapi = client.get("/api/openapi.json").json()
+    operation = openapi["paths"]["/api/stories/{id}/"]["get"]
+    assert set(operation["responses"]) == {"200", "301", "304", "404"}
+    story = story_of(site["quake0"])
+    doc = client.get(f"/api/stories/{story.pk}/").json()
+    jsonschema.validate(doc, openapi["components"]["schemas"]["NinjsStory"])
+    item = client.get(f"/api/items/{site['quake0'].pk}/").json()
+    jsonschema.validate(item, openapi["components"]["schemas"]["NinjsItem"])
+
+
 def test_story_api_ids_and_merges(client, site):
     quake, rates = story_of(site["quake0"]), story_of(site["rates0"])
     for bad in ("abc", "0", "424242", "99999999999999999999999", "-1"):
@@ -204,6 +251,7 @@ def test_a_new_report_purges_its_story_pages(site, page_cache, publish, committe
         f"/api/stories/{story.pk}/",
         "/sitemap-stories.xml",
         site["quake0"].get_absolute_url(),
+        f"/api/items/{site['quake0'].pk}/",
         lone.get_absolute_url(),
     ]
     for url in urls:
@@ -226,7 +274,7 @@ def test_a_new_report_purges_its_story_pages(site, page_cache, publish, committe
     finally:
         pages_changed.disconnect(record)
     assert story_of(later).pk == story.pk
-    for url in urls[:6]:
+    for url in urls[:7]:
         assert not _cached(client, url), f"{url} was not purged"
     assert b"schools reopen" in client.get(urls[0]).content
     assert b"Full coverage: 4 reports" in client.get(urls[5]).content
@@ -251,7 +299,35 @@ def test_editors_decisions_purge_the_story_pages(site, page_cache, committed):
     response = client.get(urls[1])
     assert "Age" not in response
     assert site["rates1"].headline.encode() in response.content
+    item = f"/api/items/{site['rates0'].pk}/"
+    client.get(item)
+    assert _cached(client, item)
     with committed():
         story_actions.pin_title(quake, "The Chile earthquake")
     # The old slug was purged: it redirects to the new one.
     assert client.get(urls[1]).status_code == 301
+    # The items of the story name it: purged too.
+    response = client.get(item)
+    assert "Age" not in response
+    assert [a["headlines"][0]["value"] for a in response.json()["associations"]] == [
+        "The Chile earthquake"
+    ]
+
+
+def test_an_item_that_joins_a_story_is_purged(site, page_cache, committed, settings):
+    """An article indexed after its item was cached (a feed batch, the worker)
+    had no story then: its own purge tag goes when it joins one, also when its
+    related list stays the same (here: none stored)."""
+    settings.NEWSDESK_RELATED_STORED = 0
+    lone = site["other1"]
+    Cluster.objects.filter(article=lone).delete()
+    RelatedLink.objects.filter(article=lone).delete()
+    client = Client()
+    url = f"/api/items/{lone.pk}/"
+    assert "associations" not in client.get(url).json()
+    assert _cached(client, url)
+    with committed():
+        related_index.index_articles([lone.pk])
+    response = client.get(url)
+    assert "Age" not in response, "the item was not purged"
+    assert [a["rel"] for a in response.json()["associations"]] == ["story"]

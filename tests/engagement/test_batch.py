@@ -69,6 +69,24 @@ class QueueContract:
         assert buffer.flush() == 1
         assert list(ReadingHistory.objects.values_list("reader", flat=True)) == [8]
 
+    def test_a_full_queue_drops_new_rows_and_counts_them(
+        self, make_queue, make_article, caplog
+    ):
+        # A stopped writer must not let the queue grow without bound.
+        article = make_article()
+        queue = make_queue()  # at most 100 rows wait
+        t = now_ts()
+        for reader in range(105):
+            queue.put((reader, article.pk, t))
+        assert queue.pending() == 100
+        assert queue.dropped == 5
+        assert "full" in caplog.text
+        buffer = ReadBuffer(queue, autostart=False)
+        assert buffer.flush() == 100  # the first ones were kept
+        assert 104 not in ReadingHistory.objects.values_list("reader", flat=True)
+        buffer.add((200, article.pk, t))
+        assert buffer.pending() == 1
+
 
 class TestMemoryQueue(QueueContract):
     @pytest.fixture
@@ -131,3 +149,46 @@ class TestRedisQueue(QueueContract):
         queue = redis_counter().queue(what="reads", codec=READS, max_pending=100)
         assert ReadBuffer(queue, autostart=False).flush() == 1
         assert ReadingHistory.objects.get().reader == 9
+
+    def test_every_host_counts_the_drops_and_repeats_still_count(
+        self, make_queue, make_article
+    ):
+        article = make_article()
+        host_a, host_b = make_queue(), make_queue()
+        t = now_ts()
+        for reader in range(100):
+            host_a.put((reader, article.pk, t))
+        host_a.put((500, article.pk, t))
+        host_b.put((501, article.pk, t))
+        host_b.put((0, article.pk, t))  # already waiting: merged, not dropped
+        assert (host_a.dropped, host_b.dropped) == (1, 1)
+        assert host_b.dropped_total() == 2
+        assert host_a.pending() == 100
+
+    def test_a_database_that_stays_down_leaves_one_batch_draining(
+        self, make_queue, make_article
+    ):
+        article = make_article()
+        down = True
+
+        def write(rows):
+            if down:
+                raise OperationalError("database is locked")
+            return recommend_actions.do_record_reads(rows)
+
+        queue = make_queue()
+        writer = BatchWriter(
+            queue, write=write, what="read", interval=1, autostart=False
+        )
+        t = now_ts()
+        for reader in range(300):  # a flush every 100 reads, each failing
+            writer.add((reader, article.pk, t))
+            if reader % 100 == 99:
+                with pytest.raises(OperationalError):
+                    writer.flush()
+        assert len(queue._draining_keys()) == 1
+        assert writer.pending() == 200  # the failed batch and 100 waiting
+        down = False
+        assert writer.flush() == 100  # the batch that failed first
+        assert writer.flush() == 100
+        assert writer.pending() == 0

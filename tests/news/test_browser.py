@@ -16,7 +16,6 @@ from django.core.cache import cache
 from newsdesk.discovery.models import RelatedLink
 from newsdesk.discovery.recommend import selectors as recommend_selectors
 from newsdesk.discovery.recommend.actions import ReadBuffer, set_read_buffer
-from newsdesk.discovery.related import index as related_index
 from newsdesk.engagement.counters import set_counter
 from newsdesk.engagement.counters.buffered import BufferedCounter
 from tests.conftest import REPO, require
@@ -97,12 +96,10 @@ WIDTHS = {
 
 
 @pytest.fixture
-def counter(settings, tmp_path):
+def counter(settings, index_in_tmp):
     """The process's view counter and read buffer without writer threads: the
     test flushes views itself, and reads stay buffered (as they do for up to a
     flush interval on a live site). A related index of this test's own."""
-    settings.DATA_DIR = tmp_path
-    related_index._cache.clear()
     settings.NEWSDESK_RECOMMEND_BACKGROUND_LOAD = False
     settings.NEWSDESK_RECOMMEND_REFRESH_SECONDS = 0
     recommend_selectors.reset_recommender()
@@ -113,7 +110,6 @@ def counter(settings, tmp_path):
     set_counter(old)
     set_read_buffer(old_reads)
     recommend_selectors.reset_recommender()
-    related_index._cache.clear()
 
 
 def reader_user_agent(browser) -> str:

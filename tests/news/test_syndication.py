@@ -294,6 +294,8 @@ def test_api_filters(client, content):
     since = (timezone.now() - timedelta(hours=2, minutes=30)).isoformat()
     assert uris("since=" + since.replace("+", "%2B")) == {uri("fresh"), uri("wire")}
     assert uris("category=nowhere") == uris("tag=nothing") == uris("source=99") == set()
+    # A NUL names nothing (PostgreSQL refused the query: a 500).
+    assert uris("category=world%00") == uris("tag=trade%00") == set()
     for bad in ("limit=0", "limit=x", "since=yesterday", "source=abc", "colour=blue"):
         response = client.get("/api/items/?" + bad)
         assert response.status_code == 400, bad
@@ -345,4 +347,9 @@ def test_api_item_etag_and_404s(client, content):
 def test_openapi_document(client, content):
     doc = client.get("/api/openapi.json").json()
     assert doc["openapi"].startswith("3.")
-    assert set(doc["paths"]) == {"/api/", "/api/items/", "/api/items/{id}/"}
+    assert set(doc["paths"]) == {
+        "/api/",
+        "/api/items/",
+        "/api/items/{id}/",
+        "/api/stories/{id}/",  # discovery's (news.extensions.register_api_paths)
+    }

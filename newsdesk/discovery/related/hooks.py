@@ -1,10 +1,18 @@
-"""The article page's extras from the related index and stories (registered in
-discovery.apps)."""
+"""The article page's extras from the related index and stories, and the
+story link of the article's API item (registered in discovery.apps)."""
 
 from __future__ import annotations
 
+from django.urls import reverse
+
 from newsdesk.discovery.related.providers import also_reported_by
-from newsdesk.discovery.stories.selectors import coverage_and_tags
+from newsdesk.discovery.stories.actions import resolve
+from newsdesk.discovery.stories.selectors import (
+    coverage_and_tags,
+    story_of,
+    story_tag,
+)
+from newsdesk.news.ninjs import NinjsLink
 
 
 def also_reported_by_context(request, article) -> dict | None:
@@ -31,3 +39,23 @@ def full_coverage_context(request, article) -> dict:
             }
         }
     return context
+
+
+def story_item_links(article, site: str) -> tuple[list[NinjsLink], list[str]]:
+    """The article's story as an association of its ninjs item (name and rel
+    "story", the /api/stories/<id>/ document and the story page), and the
+    purge tags of the stories it depends on (also the one it was merged from)."""
+    story = story_of(article)
+    if story is None:
+        return [], []
+    live = resolve(story)
+    tags = list(dict.fromkeys([story_tag(story.pk), story_tag(live.pk)]))
+    link = NinjsLink(
+        name="story",
+        rel="story",
+        uri=site + reverse("discovery:story-api", kwargs={"pk": live.pk}),
+        type="composite",
+        headline=live.title,
+        url=site + live.get_absolute_url(),
+    )
+    return [link], tags

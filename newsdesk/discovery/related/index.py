@@ -218,7 +218,7 @@ def _store_results(
 ) -> set[int]:
     """Rewrite the related lists and cluster rows of `ids` from the engines;
     returns the ids of the Story rows they now belong to. Adds to `changed`
-    the ids whose list is not what it was."""
+    the ids whose list or story is not what it was."""
     ids = [i for i in ids if i in engine]
     k = settings.NEWSDESK_RELATED_STORED
     story_pks = story_actions.story_rows_for(
@@ -253,6 +253,15 @@ def _store_results(
             for link in links:
                 after.setdefault(link.article_id, []).append(link.related_id)
             changed.update(i for i in ids if before.get(i) != after.get(i))
+            # An article that joins or leaves a story: its own page and API
+            # item show the story (the old and new stories' tags do not
+            # cover an article that had none).
+            stories_before = dict(
+                Cluster.objects.filter(article_id__in=ids).values_list(
+                    "article_id", "story_id"
+                )
+            )
+            changed.update(i for i in ids if stories_before.get(i) != story_pks.get(i))
         RelatedLink.objects.filter(article_id__in=ids).delete()
         RelatedLink.objects.bulk_create(links, batch_size=500)
         Cluster.objects.filter(article_id__in=ids).delete()

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_safe
 from newsdesk.discovery.models import Story
 from newsdesk.discovery.stories import actions as story_actions
 from newsdesk.discovery.stories import selectors as story_selectors
-from newsdesk.news import api, caching
+from newsdesk.news import api, caching, openapi
 from newsdesk.news.ninjs import NinjsArticle, NinjsStory, to_ninjs_story
 
 # Path ids beyond this cannot be a row id on any supported database.
@@ -96,3 +96,34 @@ def story_api(request, pk: str):
     response = api.json_response(request, doc)
     caching.add_tags(response, _tags(live, reports))
     return response
+
+
+def story_api_paths() -> tuple[dict, dict]:
+    """/api/stories/{id}/ in the API's OpenAPI document (news.openapi)."""
+    path = openapi.get_by_id(
+        operation_id="getStory",
+        summary="One story: every report of one event, newest first",
+        description="The story; its reports are associations.",
+        schema="NinjsStory",
+        responses={
+            "301": {
+                "description": "A merged story: the one that absorbed it.",
+                "headers": {
+                    "Location": {"schema": {"type": "string"}, "required": True}
+                },
+            }
+        },
+    )
+    item = openapi.NINJS_ITEM
+    schema = {
+        **item,
+        "description": (
+            "An IPTC ninjs 3.0 composite; its associations (rel report) are the "
+            "story's items, each with the uri of its /api/items/{id}/ document."
+        ),
+        "properties": {
+            **item["properties"],
+            "type": {"type": "string", "enum": ["composite"]},
+        },
+    }
+    return {"/api/stories/{id}/": path}, {"NinjsStory": schema}

@@ -60,6 +60,18 @@ redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
 return 1
 """
 
+# KEYS: pending hash, dropped counter; ARGV: field, cap (0: none). A new field
+# beyond the cap is dropped and counted; a field already waiting still counts.
+PUT = """
+local cap = tonumber(ARGV[2])
+if cap == 0 or redis.call('HLEN', KEYS[1]) < cap
+    or redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
+  redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+  return 0
+end
+return redis.call('INCR', KEYS[2])
+"""
+
 ViewCount = tuple[tuple[int, int], int]  # ((article_id, hour as Unix time), views)
 
 
@@ -82,22 +94,53 @@ class RedisQueue(Queue[T]):
     deleted after the commit. A drainer killed at any point neither loses nor
     writes a batch twice: the next drainer writes leftovers first, or drops a
     leftover whose name is recorded.
+
+    Bounded: with `max_pending`, the pending hash holds at most that many
+    fields (a stopped writer, every host still adding); a new row beyond it is
+    dropped, counted in `<name>:dropped` (every host's drops) and logged. A
+    batch that could not be written (the database is down) stays the only one
+    draining: the pending rows are renamed only once it is written.
     """
 
     def __init__(
-        self, client, *, name: str, codec: Codec[T], lock_timeout: float = 15.0
+        self,
+        client,
+        *,
+        name: str,
+        codec: Codec[T],
+        lock_timeout: float = 15.0,
+        max_pending: int = 0,
     ) -> None:
         self.client = client
         self.codec = codec
+        self.name = name
         self.key = name + ":pending"
         self.draining_prefix = name + ":draining:"
         self.lock_key = name + ":drain-lock"
+        self.dropped_key = name + ":dropped"
         # How long a drainer killed mid-drain holds up the others (nothing is
         # lost: its batch is written once by the next). Renewed before each batch.
         self.lock_timeout = lock_timeout
+        self.max_pending = max_pending
+        self.dropped = 0  # by this process
+        self._put = client.register_script(PUT)
 
     def put(self, row: T) -> None:
-        self.client.hincrby(self.key, self.codec.encode(row), 1)
+        field = self.codec.encode(row)
+        total = int(
+            self._put(keys=[self.key, self.dropped_key], args=[field, self.max_pending])
+        )
+        if total:
+            self.dropped += 1
+            if total % 10_000 == 1:
+                log.error(
+                    "%s queue in Redis full (%d waiting): %d dropped in all",
+                    self.name, self.max_pending, total,
+                )  # fmt: skip
+
+    def dropped_total(self) -> int:
+        """Rows every host dropped because the queue was full."""
+        return int(self.client.get(self.dropped_key) or 0)
 
     def _draining_keys(self) -> list[str]:
         return [k.decode() for k in self.client.scan_iter(self.draining_prefix + "*")]
@@ -135,12 +178,15 @@ class RedisQueue(Queue[T]):
             yield iter([])
             return
         try:
-            # Leftovers of a drainer that died before deleting its key come first.
+            # Leftovers (a drainer that died before deleting its key, a batch
+            # the database refused) come first, alone: while they cannot be
+            # written, no further batch piles up beside them.
             keys = self._draining_keys()
             name = self.draining_prefix + uuid.uuid4().hex
             try:
-                self.client.rename(self.key, name)
-                keys.append(name)
+                if not keys:
+                    self.client.rename(self.key, name)
+                    keys.append(name)
             except Exception as exc:  # no pending hash: nothing new
                 if "no such key" not in str(exc).lower():
                     raise
@@ -199,7 +245,7 @@ class RedisCounter(ViewCounter):
         """Rows of other writers (reading history) wait in Redis too."""
         return RedisQueue(
             self.client, name=self._k(f"newsdesk:{what}"), codec=codec,
-            lock_timeout=self.lock_timeout,
+            lock_timeout=self.lock_timeout, max_pending=max_pending,
         )  # fmt: skip
 
     def record(self, hit: Hit) -> None:
