@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.templatetags.static import static
-from django.urls import reverse
 
 from newsdesk.engagement import selectors
+from newsdesk.news.models import fast_reverse
 
 
 def views_context(request, article) -> dict:
@@ -28,10 +28,10 @@ def reactions_context(request, article) -> dict:
         "reactions": selectors.reaction_counts(article.pk, reader=None),
         "engagement": {
             "counting": counting,
-            "beacon": reverse("engagement:beacon", args=[article.pk]),
-            "pixel": reverse("engagement:pixel", args=[article.pk]),
-            "react": reverse("engagement:react", args=[article.pk]),
-            "state": reverse("engagement:state", args=[article.pk]),
+            "beacon": fast_reverse("engagement:beacon", pk=article.pk),
+            "pixel": fast_reverse("engagement:pixel", pk=article.pk),
+            "react": fast_reverse("engagement:react", pk=article.pk),
+            "state": fast_reverse("engagement:state", pk=article.pk),
             "css": static("engagement/engagement.css"),
         },
     }

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -65,19 +66,19 @@ class ReactionCount:
 
 
 def reaction_counts(article_id: int, *, reader: int | None) -> list[ReactionCount]:
-    """Counts per configured kind and the reader's own choice, in one query."""
-    rows = (
-        Reaction.objects.filter(article_id=article_id)
-        .values("kind")
-        .annotate(
-            n=Count("pk"),
-            mine=Count(
-                "pk", filter=Q(reader=reader) if reader is not None else Q(pk=None)
-            ),
-        )
-        .order_by()
+    """Counts per configured kind and the reader's own choice, in one query.
+
+    Hand-written SQL, as view_count: every article page asks, and the ORM spent
+    more compiling these two statements than the database running them.
+    """
+    table = connection.ops.quote_name(Reaction._meta.db_table)
+    sql = (
+        "SELECT kind, COUNT(*), SUM(CASE WHEN reader = %s THEN 1 ELSE 0 END) "  # noqa: S608
+        f"FROM {table} WHERE article_id = %s GROUP BY kind"
     )
-    found = {r["kind"]: (r["n"], r["mine"] > 0) for r in rows}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [reader, article_id])
+        found = {kind: (n, bool(mine)) for kind, n, mine in cursor.fetchall()}
     return [
         ReactionCount(kind=k, count=found.get(k.key, (0, False))[0],
                       mine=found.get(k.key, (0, False))[1])
@@ -86,12 +87,11 @@ def reaction_counts(article_id: int, *, reader: int | None) -> list[ReactionCoun
 
 
 def view_count(article_id: int) -> int:
-    return (
-        ArticleStats.objects.filter(article_id=article_id)
-        .values_list("views", flat=True)
-        .first()
-        or 0
-    )
+    table = connection.ops.quote_name(ArticleStats._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT views FROM {table} WHERE article_id = %s", [article_id])  # noqa: S608
+        row = cursor.fetchone()
+    return row[0] if row else 0
 
 
 # --- most read ----------------------------------------------------------------

@@ -164,3 +164,61 @@ def test_old_stories_fade():
         ]
     )
     assert stories.story_of("late") == "late"
+
+
+# Casualty briefs in the template wording of news tickers ("At least N people are
+# killed and M others are injured in ..."), each about another place.
+CASUALTIES = [
+    ("Kharkiv", "Ukraine", "a Russian missile strike on a residential area"),
+    ("Karachi", "Pakistan", "a suicide bombing at a market"),
+    ("Porto", "Portugal", "a bus crash on a motorway"),
+    ("Maiduguri", "Nigeria", "a bomb attack on a mosque"),
+    ("Goma", "Congo", "an attack by rebels on a camp"),
+    ("Mogadishu", "Somalia", "a car bomb outside a hotel"),
+    ("Dhaka", "Bangladesh", "a fire in a garment factory"),
+    ("Cusco", "Peru", "a landslide on a mountain road"),
+]
+
+
+def test_template_wording_does_not_glue_stories_of_other_places():
+    briefs = [
+        art(
+            f"c{i}",
+            f"At least {5 + i} people are killed and {10 + 2 * i} others are "
+            f"injured in {what} in {city}",
+            f"At least {5 + i} people are killed and {10 + 2 * i} others are "
+            f"injured in {what} in {city}, {country}.",
+            days=i * 0.25,
+            category="conflict",
+        )
+        for i, (city, country, what) in enumerate(CASUALTIES)
+    ]
+    follow_up = art(
+        "f0",
+        "Rescuers in Kharkiv search the rubble after the missile strike",
+        "Rescuers in Kharkiv, Ukraine, search the rubble of the residential area "
+        "hit by the missile strike; the death toll rises to 14.",
+        days=2.1,
+        category="conflict",
+    )
+    _, stories = stream([*briefs, follow_up])
+    # Once the wording is common, a brief about another place starts its own
+    # story: the stories share no names (the second brief, when the wording was
+    # still rare, may join the first).
+    later = [stories.story_of(f"c{i}") for i in range(2, len(CASUALTIES))]
+    assert later == [f"c{i}" for i in range(2, len(CASUALTIES))]
+    # A report that names the same place and event still joins its story.
+    assert stories.story_of("f0") == stories.story_of("c0") == "c0"
+
+
+def test_capitalised_words_count_as_names_once_written_inside_a_sentence():
+    from newsdesk.discovery.engines.text import capitalised, names
+
+    headline = "Chiquita Buys Fyffes To Form Top Banana Company"
+    assert names(headline) == set()  # Title Case: capitals say nothing alone
+    assert {"chiquita", "fyffes", "banana"} <= capitalised(headline)
+    related, stories = stream(
+        [art("b1", "Banana growers meet", "Growers met Chiquita and Fyffes in Dublin.")]
+    )
+    # Known names only: "Banana" and "Company" were never written as names.
+    assert stories._names(headline, ()) == {"chiquita", "fyffes"}

@@ -15,7 +15,9 @@ Public API (`StoryEngine`)::
 An article joins the story it fits best, or starts one. Each story keeps a
 centroid (the sum of its members' TF-IDF vectors from the related engine, cut to
 its `centroid_features` strongest features), the time of its latest report, its
-sections and its names (capitalised words inside sentences). A new article's
+sections and its names (capitalised words inside sentences, and capitalised
+words elsewhere, at a sentence start or in a Title Case headline, once another
+report wrote them capitalised inside a sentence). A new article's
 candidate stories are the stories of its `neighbours` best related-engine
 matches, so the cost per article is one related lookup plus a few dozen sparse
 dot products, whatever the number of stories. A candidate is scored by
@@ -24,9 +26,16 @@ dot products, whatever the number of stories. A candidate is scored by
            + (1 - centroid_share) * link)
           * recency(time between the article and the story's reports)
           * (1 if the story's main section is the article's else other_category)
-          + names_weight * (IDF-weighted share of the article's names the story used)
+          * (name_floor + (1 - name_floor) * agreement)
+          + names_weight * agreement
 
-where `link` is the best plain cosine between the article and a member among
+where `agreement` is the IDF-weighted share of the article's names the story's
+reports already used. Reports of one event name the same people and places;
+reports that only share template wording ("at least N people are killed in
+...") name different ones, so a story must share names with an article to take
+it at full weight.
+
+`link` is the best plain cosine between the article and a member among
 its related-engine neighbours. The
 centroid carries the story's whole vocabulary, the link catches a report that
 follows one earlier member closely. The article joins the best story when its
@@ -55,7 +64,7 @@ import numpy as np
 from .article import Article
 from .protocols import RelatedEngineProtocol
 from .related import DAY, _jsonable_id, pack_state, unpack_state
-from .text import names
+from .text import capitalised, names
 
 FORMAT_VERSION = 1
 REPRESENTATIVE_POOL = 200
@@ -79,6 +88,9 @@ class StoryConfig:
     link_votes: int = 1
     plain_link: float = 0.0
     no_shared_name: float = 1.0
+    # The fit's factor when the story used none of the article's names (1 when
+    # it used all): names are the evidence that two reports tell one event.
+    name_floor: float = 0.7
     recency_floor: float = 0.3
     # The recency half-life, in multiples of the related engine's half-life.
     half_life_factor: float = 0.25
@@ -230,7 +242,7 @@ class StoryEngine:
         text = "\n".join(
             p for p in (article.title, article.standfirst, article.body) if p
         )
-        mine = frozenset(names(text)) | frozenset(t.casefold() for t in article.tags)
+        mine = self._names(text, article.tags)
         for n in mine:
             self._name_df[n] = self._name_df.get(n, 0) + 1
         ids, plain, scores = related.neighbours(aid, self.config.neighbours)
@@ -260,6 +272,16 @@ class StoryEngine:
         self._stories[key] = _Story(key, when)
         self._join(key, aid, vec, mine)
         return key
+
+    def _names(self, text: str, tags: Iterable[str]) -> frozenset[str]:
+        """The article's names: words capitalised inside a sentence, its tags, and
+        capitalised words at a sentence start or in a Title Case headline that an
+        earlier report wrote capitalised inside a sentence (so "Chiquita buys
+        Fyffes" names both companies once one report wrote "... with Chiquita")."""
+        sure = names(text)
+        known = self._name_df
+        maybe = (w for w in capitalised(text) if w not in sure and w in known)
+        return frozenset(sure).union(maybe, (t.casefold() for t in tags))
 
     def _fresh_key(self, aid: Hashable) -> Hashable:
         n = 1
@@ -315,13 +337,15 @@ class StoryEngine:
             fit *= recency
             if cat and story.category() != cat:
                 fit *= c.other_category
-            if mine and story.names:
-                shared = sum(w for n, w in weights.items() if n in story.names)
-                if not any(n in story.names for n in mine):
-                    # Reports of one event name the same people and places.
+            if mine and total > 0:
+                # Reports of one event name the same people and places.
+                agreement = (
+                    sum(w for n, w in weights.items() if n in story.names) / total
+                )
+                if not agreement:
                     fit *= c.no_shared_name
-                elif total > 0:
-                    fit += c.names_weight * shared / total
+                fit *= c.name_floor + (1 - c.name_floor) * agreement
+                fit += c.names_weight * agreement
             out.append((fit, key))
         out.sort(key=lambda fk: (-fk[0], str(fk[1])))
         return out

@@ -204,6 +204,15 @@ def names(text: str) -> set[str]:
     return set(tokens(" ".join(found)))
 
 
+_CAPITAL_RE = re.compile(r"(?<![^\W_])[^\W\d_a-z][^\W_]+")
+
+
+def capitalised(text: str) -> set[str]:
+    """Normalised words written with a capital anywhere, sentence starts and Title
+    Case included: the words that may be names (`names` keeps only the sure ones)."""
+    return set(tokens(" ".join(_CAPITAL_RE.findall(text or ""))))
+
+
 def field_features(text: str) -> dict[str, float]:
     """Raw feature counts of one field (see the module docstring for the kinds)."""
     words = content_words(text)

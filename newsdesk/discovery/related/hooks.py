@@ -8,6 +8,7 @@ from django.urls import reverse
 from newsdesk.discovery.related.providers import also_reported_by
 from newsdesk.discovery.stories.actions import resolve
 from newsdesk.discovery.stories.selectors import (
+    cluster_of,
     coverage_and_tags,
     story_of,
     story_tag,
@@ -15,17 +16,27 @@ from newsdesk.discovery.stories.selectors import (
 from newsdesk.news.ninjs import NinjsLink
 
 
+def _cluster(request, article):
+    """The article's cluster row, read once for the page's two extras."""
+    memo = request.__dict__.setdefault("_discovery_clusters", {})
+    if article.pk not in memo:
+        memo[article.pk] = cluster_of(article.pk)
+    return memo[article.pk]
+
+
 def also_reported_by_context(request, article) -> dict | None:
-    """ "Also reported by": the same report from other sources (two queries)."""
-    articles = also_reported_by(article)
+    """ "Also reported by": the same report from other sources (the page's
+    cluster row, then one query when the article has copies)."""
+    articles = also_reported_by(article, cluster=_cluster(request, article))
     return {"articles": articles} if articles else None
 
 
 def full_coverage_context(request, article) -> dict:
     """ "Full coverage: N reports": a link to the article's story page (two
-    queries). The link shows the story's size: the page goes stale with the
-    story (its purge tag), also while the story has one report."""
-    coverage, tags = coverage_and_tags(article)
+    queries after the page's cluster row). The link shows the story's size: the
+    page goes stale with the story (its purge tag), also while the story has
+    one report."""
+    coverage, tags = coverage_and_tags(article, cluster=_cluster(request, article))
     context: dict = {"full_coverage": coverage, "cache_tags": tags}
     if coverage:
         # schema.org: the article is part of the story's collection page.
