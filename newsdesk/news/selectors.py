@@ -45,7 +45,9 @@ class _WithCategory(ModelIterable):
         by_pk = _category_tree().by_pk
         cache = Article.category.field.set_cached_value
         for article in super().__iter__():
-            category = by_pk.get(article.category_id)
+            # A column left out by .only() stays unread: reading it here would
+            # cost a query per row (the sitemaps list articles without it).
+            category = by_pk.get(article.__dict__.get("category_id"))
             if category is not None:
                 cache(article, category)
             yield article
