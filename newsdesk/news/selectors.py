@@ -42,28 +42,25 @@ class _WithCategory(ModelIterable):
     """
 
     def __iter__(self):
-        by_pk = _category_tree().by_pk
-        cache = Article.category.field.set_cached_value
-        for article in super().__iter__():
-            # A column left out by .only() stays unread: reading it here would
-            # cost a query per row (the sitemaps list articles without it).
-            category = by_pk.get(article.__dict__.get("category_id"))
-            if category is not None:
-                cache(article, category)
-            yield article
+        return _with_categories(super().__iter__())
+
+
+def _with_categories(articles):
+    by_pk = _category_tree().by_pk
+    cache = Article.category.field.set_cached_value
+    for article in articles:
+        # A column left out by .only() stays unread: reading it here would
+        # cost a query per row (the sitemaps list articles without it).
+        category = by_pk.get(article.__dict__.get("category_id"))
+        if category is not None:
+            cache(article, category)
+        yield article
 
 
 def attach_categories(articles) -> list[Article]:
     """`articles` with their category set from the process's section tree (for
     rows read without the ORM's queryset, e.g. Model.objects.raw)."""
-    by_pk = _category_tree().by_pk
-    cache = Article.category.field.set_cached_value
-    out = list(articles)
-    for article in out:
-        category = by_pk.get(article.category_id)
-        if category is not None:
-            cache(article, category)
-    return out
+    return list(_with_categories(articles))
 
 
 def list_columns(alias: str) -> str:

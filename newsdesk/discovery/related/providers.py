@@ -33,7 +33,8 @@ def related(*, request, article, exclude, limit):
 
 @functools.cache
 def _related_sql() -> str:
-    link, art = RelatedLink._meta.db_table, Article._meta.db_table
+    q = connection.ops.quote_name
+    link, art = q(RelatedLink._meta.db_table), q(Article._meta.db_table)
     live = ", ".join(["%s"] * len(LIVE_STATUSES))
     # Only model metadata is interpolated; every value is a parameter.
     return (
